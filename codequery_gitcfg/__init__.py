@@ -1,0 +1,43 @@
+"""codequery-gitcfg: a trustworthy .code-query/config.json for Code Query.
+
+Names are imported lazily: a hook importing this package must not pay for
+jsonschema, GitPython or filelock until it actually needs them.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError, UnknownKeyWarning, UnknownModelWarning
+from .migrate import CURRENT_SCHEMA_VERSION, ConfigMigrator
+
+if TYPE_CHECKING:
+    from .api import effective_config, load_config_with_env_override
+    from .manager import ConfigManager
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "ConfigManager": "manager",
+    "effective_config": "api",
+    "load_config_with_env_override": "api",
+}
+
+__all__ = [
+    "CURRENT_SCHEMA_VERSION",
+    "ConfigError",
+    "ConfigManager",
+    "ConfigMigrator",
+    "UnknownKeyWarning",
+    "UnknownModelWarning",
+    "effective_config",
+    "load_config_with_env_override",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'codequery_gitcfg' has no attribute {name!r}")
+    from importlib import import_module
+
+    return getattr(import_module(f".{module}", __name__), name)

@@ -1,0 +1,93 @@
+"""Atomic, durable writes (SPEC 3): temp file in the same folder, fsync, replace, fsync dir."""
+from __future__ import annotations
+
+import os
+import stat
+import tempfile
+import threading
+
+TMP_PREFIX = ".cqcfg-"
+TMP_SUFFIX = ".tmp"
+
+_umask_lock = threading.Lock()
+
+
+def _current_umask() -> int:
+    # os.umask can only be read by setting it; serialise the swap across threads.
+    with _umask_lock:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def write_atomic(path: str, data: bytes) -> bool:
+    """Replace ``path`` with ``data``; return False (touching nothing) if unchanged.
+
+    On any failure the original file is untouched, the temp file is removed and
+    the OSError reaches the caller.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        mode = 0o666 & ~_current_umask()
+    else:
+        if st.st_size == len(data):
+            try:
+                with open(path, "rb") as f:
+                    if f.read(len(data) + 1) == data:
+                        return False
+            except OSError:
+                pass
+        mode = stat.S_IMODE(st.st_mode)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=folder)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    _fsync_dir(folder)
+    return True
+
+
+def _fsync_dir(folder: str) -> None:
+    try:
+        dfd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the data is already safe
+    finally:
+        os.close(dfd)
+
+
+def remove_stale_temps(path: str) -> int:
+    """Delete temp files left by a writer that died; call only under the config lock."""
+    folder = os.path.dirname(os.path.abspath(path))
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        if name.startswith(TMP_PREFIX) and name.endswith(TMP_SUFFIX):
+            try:
+                os.unlink(os.path.join(folder, name))
+                removed += 1
+            except OSError:
+                pass
+    return removed

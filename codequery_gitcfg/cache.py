@@ -1,0 +1,84 @@
+"""A process-wide cache of validated configs whose hit costs one stat and a copy.
+
+Stat data alone cannot see a same-size rewrite within one timestamp tick on
+a reused inode (git's "racy git" problem). Like git, an entry whose file was
+modified too close to the moment it was read is marked racy, and a hit on a
+racy entry compares the bytes (still no parse) until the file is old enough.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from .defaults import copy_json
+
+# Wider than any filesystem timestamp granularity we may meet (FAT: 2 s).
+RACY_NS = 3_000_000_000
+
+Signature = Tuple[int, int, int, int, int]
+
+
+def signature(st: os.stat_result) -> Signature:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+@dataclass
+class _Entry:
+    sig: Signature
+    raw: bytes
+    value: Dict[str, Any]
+    racy: bool
+
+
+_entries: Dict[str, _Entry] = {}
+_guard = threading.Lock()
+
+
+def _is_racy(st: os.stat_result) -> bool:
+    return time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < RACY_NS
+
+
+def get(path: str, st: os.stat_result) -> Optional[Dict[str, Any]]:
+    with _guard:
+        entry = _entries.get(path)
+    if entry is None or entry.sig != signature(st):
+        return None
+    if entry.racy:
+        try:
+            with open(path, "rb") as f:
+                current = f.read(len(entry.raw) + 1)
+        except OSError:
+            return None
+        if current != entry.raw:
+            return None
+        if not _is_racy(st):
+            entry.racy = False
+    result: Dict[str, Any] = copy_json(entry.value)
+    return result
+
+
+def put(path: str, st: os.stat_result, raw: bytes, value: Dict[str, Any]) -> None:
+    entry = _Entry(signature(st), raw, copy_json(value), _is_racy(st))
+    with _guard:
+        _entries[path] = entry
+
+
+def forget(path: str) -> None:
+    with _guard:
+        _entries.pop(path, None)
+
+
+def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]]) -> Dict[str, Any]:
+    """Cached value for ``path``; ``build`` parses on a miss. FileNotFoundError passes."""
+    from . import reader
+
+    hit = get(path, os.stat(path))
+    if hit is not None:
+        return hit
+    raw, st = reader.read_bytes(path)
+    value = build(raw, st)
+    put(path, st, raw, value)
+    return value  # the cache holds its own copy

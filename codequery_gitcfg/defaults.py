@@ -1,0 +1,65 @@
+"""Defaults (SPEC 2.3), deep merge and cheap copies of JSON values."""
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping
+
+DEFAULT_MODEL = "claude-3-5-sonnet-20240620"
+
+DEFAULT_PROCESSING: Dict[str, Any] = {
+    "mode": "manual",
+    "fallback_to_sync": True,
+    "batch_size": 5,
+    "delay_seconds": 300,
+    "max_retries": 2,
+    "worker_check_interval": 5,
+    "queue_timeout": 30,
+}
+
+DEFAULT_EXCLUDE_PATTERNS = [
+    "*.test.js",
+    "*.spec.js",
+    "*.test.ts",
+    "*.spec.ts",
+    "__tests__/*",
+    "test/*",
+    "tests/*",
+    "node_modules/*",
+    ".git/*",
+    "dist/*",
+    "build/*",
+    "coverage/*",
+]
+
+# dataset_name is None here, as in Code Query's module: it is the one required
+# field, so the file itself is validated before defaults are merged in.
+DEFAULT_CONFIG: Dict[str, Any] = {
+    "dataset_name": None,
+    "model": DEFAULT_MODEL,
+    "processing": DEFAULT_PROCESSING,
+    "exclude_patterns": DEFAULT_EXCLUDE_PATTERNS,
+}
+
+
+def copy_json(value: Any) -> Any:
+    """Deep copy of a JSON value; much cheaper than copy.deepcopy."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> Dict[str, Any]:
+    """Objects merge key by key; lists and scalars replace. Shares nothing with inputs."""
+    out = {k: copy_json(v) for k, v in base.items()}
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy_json(value)
+    return out
+
+
+def defaults() -> Dict[str, Any]:
+    result: Dict[str, Any] = copy_json(DEFAULT_CONFIG)
+    return result

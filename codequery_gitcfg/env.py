@@ -1,0 +1,137 @@
+"""Environment overrides (SPEC 2.3): CODEQUERY_<DOTTED_PATH> for every scalar field."""
+from __future__ import annotations
+
+import math
+import re
+from typing import Any, Dict, List, Mapping, NamedTuple
+
+from .errors import EnvOverrideError, Problem
+
+# Names that Code Query documented before the systematic ones existed.
+ALIASES = {"CODEQUERY_BATCH_SIZE": "processing.batch_size"}
+_SKIP = {"$schema", "schema_version"}
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+_INT = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+class Override(NamedTuple):
+    name: str  # the variable
+    path: str  # the dotted field it sets
+    raw: str
+    value: Any
+
+
+def var_name(path: str) -> str:
+    return "CODEQUERY_" + path.replace(".", "_").upper()
+
+
+def scalar_fields() -> Dict[str, str]:
+    """Dotted path → JSON type ("string", "integer", "number", "boolean")."""
+    from .schema import schema
+
+    out: Dict[str, str] = {}
+
+    def walk(node: Mapping[str, Any], prefix: str) -> None:
+        for key, sub in node.get("properties", {}).items():
+            path = f"{prefix}{key}"
+            if key in _SKIP:
+                continue
+            kind = sub.get("type", "string" if "enum" in sub else None)
+            if kind == "object":
+                walk(sub, path + ".")
+            elif kind in ("string", "integer", "number", "boolean"):
+                out[path] = kind
+
+    walk(schema(), "")
+    return out
+
+
+def variables() -> Dict[str, str]:
+    """Every variable name → the dotted path it sets."""
+    names = {var_name(path): path for path in scalar_fields()}
+    names.update(ALIASES)
+    return names
+
+
+def _parse(kind: str, raw: str) -> Any:
+    text = raw.strip()
+    if kind == "integer":
+        if _INT.fullmatch(text) and len(text) <= 20:
+            return int(text)
+        raise ValueError
+    if kind == "number":
+        if _INT.fullmatch(text) and len(text) <= 20:
+            return int(text)
+        if _NUMBER.fullmatch(text) and math.isfinite(float(text)):
+            return float(text)
+        raise ValueError
+    if kind == "boolean":
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise ValueError
+    return raw
+
+
+def collect(environ: Mapping[str, str]) -> List[Override]:
+    """One Override for each set variable; values of the wrong type raise.
+
+    The value's type is checked here; its bounds are checked afterwards by the
+    schema on the merged config, so both use the field's own message.
+    """
+    if not any(k.startswith("CODEQUERY_") for k in environ):
+        return []
+    from .schema import schema
+
+    kinds = scalar_fields()
+    found: Dict[str, Override] = {}
+    problems: List[Problem] = []
+    for name, path in sorted(variables().items()):
+        raw = environ.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            value = _parse(kinds[path], raw)
+        except ValueError:
+            problems.append(Problem(path, invalid_message(name, raw, _field_message(schema(), path))))
+            continue
+        previous = found.get(path)
+        if previous is not None and previous.value != value:
+            problems.append(
+                Problem(path, f"{previous.name}={previous.raw!r} and {name}={raw!r} both set {path} to different values")
+            )
+            continue
+        found[path] = Override(name, path, raw, value)
+    if problems:
+        raise EnvOverrideError(problems)
+    return list(found.values())
+
+
+def invalid_message(name: str, raw: str, rule: str) -> str:
+    return f"Invalid value for {name}: {raw!r}. {rule}"
+
+
+def _field_message(root: Mapping[str, Any], path: str) -> str:
+    node: Mapping[str, Any] = root
+    for part in path.split("."):
+        node = node.get("properties", {}).get(part, {})
+    message = str(node.get("x-message", f"{path} has the wrong type"))
+    return message.replace(" {value!r}", "")
+
+
+def apply(config: Dict[str, Any], overrides: List[Override]) -> Dict[str, Any]:
+    """Set each override in place (the caller passes a private copy) and return it."""
+    for override in overrides:
+        node = config
+        parts = override.path.split(".")
+        for part in parts[:-1]:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                child = {}
+                node[part] = child
+            node = child
+        node[parts[-1]] = override.value
+    return config

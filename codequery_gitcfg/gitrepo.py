@@ -1,0 +1,132 @@
+"""All git access: GitPython for the API and CLI, plain ``git`` for hook hot paths.
+
+Paths given by users are resolved here and must stay inside the worktree
+(symlinks resolved, nothing under the git directory).
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from typing import List, Mapping, Optional, Sequence
+
+from .errors import GitError, OutsideWorktreeError, Problem
+
+CONFIG_RELPATH = os.path.join(".code-query", "config.json")
+
+
+@dataclass(frozen=True)
+class Worktree:
+    root: str  # realpath of the worktree's top folder
+    git_dir: str  # this worktree's git directory (differs per linked worktree)
+    common_dir: str  # shared by all worktrees of the repository
+
+    @property
+    def default_config(self) -> str:
+        return os.path.join(self.root, CONFIG_RELPATH)
+
+    def lock_path(self, config_path: str) -> str:
+        rel = os.path.relpath(config_path, self.root).replace(os.sep, "%")
+        return os.path.join(self.git_dir, "codequery-gitcfg", rel + ".lock")
+
+
+def _repo_env(environ: Mapping[str, str]) -> dict[str, str]:
+    """git's own discovery variables, taken from ``environ`` on purpose.
+
+    Hooks run with GIT_DIR (and in linked worktrees GIT_WORK_TREE) set by git;
+    honouring them is what makes a hook see the repository git is committing to.
+    """
+    env = dict(os.environ)
+    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE"):
+        env.pop(name, None)
+        if name in environ:
+            env[name] = environ[name]
+    return env
+
+
+def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
+    """The worktree containing ``start`` (a file or folder), or None outside any."""
+    import git
+
+    environ = os.environ if environ is None else environ
+    folder = os.path.abspath(start or os.getcwd())
+    # Start from a real folder: discovery from a symlinked one would search
+    # wherever the link points, and the containment check would then be moot.
+    while not os.path.isdir(folder) or os.path.islink(folder):
+        folder = os.path.dirname(folder)
+    if "GIT_DIR" in environ:
+        # GitPython would ignore an explicit path in favour of nothing; ask git.
+        try:
+            out = git.Git(folder).execute(
+                ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
+                env=_repo_env(environ),
+            )
+        except git.GitCommandError:
+            return None
+        root, git_dir, common = str(out).splitlines()[:3]
+        common = os.path.join(folder, common) if not os.path.isabs(common) else common
+        return Worktree(os.path.realpath(root), os.path.realpath(git_dir), os.path.realpath(common))
+    try:
+        repo = git.Repo(folder, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return None
+    try:
+        if repo.bare or repo.working_tree_dir is None:
+            return None
+        return Worktree(
+            os.path.realpath(repo.working_tree_dir),
+            os.path.realpath(repo.git_dir),
+            os.path.realpath(repo.common_dir),
+        )
+    finally:
+        repo.close()
+
+
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.normcase(path), os.path.normcase(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def contain(path: str, worktree: Worktree) -> str:
+    """Resolve ``path`` (symlinks too) and refuse anything outside the worktree."""
+    real = os.path.realpath(path)
+    parts = os.path.relpath(real, worktree.root).split(os.sep)
+    if not _inside(real, worktree.root):
+        raise OutsideWorktreeError(
+            [Problem("", f"{path} resolves to {real}, outside the worktree {worktree.root}; refused")]
+        )
+    if (
+        _inside(real, worktree.git_dir)
+        or _inside(real, worktree.common_dir)
+        or any(p.lower() == ".git" for p in parts)
+    ):
+        raise OutsideWorktreeError(
+            [Problem("", f"{path} resolves to {real}, inside the git directory, outside the worktree; refused")]
+        )
+    return real
+
+
+def run_git(args: Sequence[str], cwd: Optional[str] = None, input: Optional[bytes] = None,
+            environ: Optional[Mapping[str, str]] = None, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """Plain ``git`` for hook hot paths, where GitPython's import costs too much.
+
+    ``environ`` is passed whole: git has set GIT_DIR / GIT_INDEX_FILE for the
+    hook, and staged content must come from that index (``commit -a`` and
+    ``commit -- path`` use temporary index files).
+    """
+    try:
+        proc = subprocess.run(
+            ["git", *args], cwd=cwd, input=input, capture_output=True,
+            env=None if environ is None else dict(environ),
+        )
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+    if check and proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip() or f"git {' '.join(args)} failed"
+        raise GitError(message)
+    return proc
+
+
+def git_lines(args: Sequence[str], **kwargs: object) -> List[str]:
+    out = run_git(args, **kwargs).stdout.decode("utf-8", "surrogateescape")  # type: ignore[arg-type]
+    return [line for line in out.splitlines() if line]

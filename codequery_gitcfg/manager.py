@@ -1,0 +1,169 @@
+"""ConfigManager: the drop-in for Code Query's ``storage/config_manager.py``."""
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Callable, Dict, List, Optional
+
+from . import atomic, cache, document, fmt
+from .defaults import DEFAULT_CONFIG, deep_merge, defaults
+from .errors import ConfigError, Problem
+from .gitrepo import Worktree, contain, find_worktree
+from .locking import DEFAULT_TIMEOUT, hold
+from .migrate import CURRENT_SCHEMA_VERSION, migrate
+from .schema import KNOWN_MODELS
+
+_UNSET: Any = object()
+
+
+def dataset_name_from(folder_name: str) -> str:
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", folder_name).strip("-.")[:100]
+    return name or "project"
+
+
+class ConfigManager:
+    """Reads, validates, caches and atomically writes one config file."""
+
+    DEFAULT_CONFIG = DEFAULT_CONFIG
+    VALID_MODELS = sorted(KNOWN_MODELS)
+
+    def __init__(self, config_path: "str | os.PathLike[str]", *, worktree: Optional[Worktree] = _UNSET,
+                 lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.config_path = os.fspath(config_path)
+        self.lock_timeout = lock_timeout
+        self._worktree = worktree
+        self._real: Optional[str] = None
+
+    # -- paths -----------------------------------------------------------
+    @property
+    def worktree(self) -> Optional[Worktree]:
+        if self._worktree is _UNSET:
+            self._worktree = find_worktree(os.path.dirname(os.path.abspath(self.config_path)))
+        return self._worktree  # type: ignore[no-any-return]
+
+    @property
+    def path(self) -> str:
+        """The resolved file path, refused when it leaves the worktree."""
+        if self._real is None:
+            wt = self.worktree
+            self._real = contain(self.config_path, wt) if wt else os.path.realpath(self.config_path)
+        return self._real
+
+    @property
+    def lock_path(self) -> str:
+        wt = self.worktree
+        return wt.lock_path(self.path) if wt else self.path + ".lock"
+
+    # -- reading ---------------------------------------------------------
+    def _build(self, raw: bytes, st: os.stat_result) -> Dict[str, Any]:
+        text, data = document.parse_bytes(raw, self.config_path)
+        return document.runtime(data, text, self.config_path)
+
+    def load_config(self, create_if_missing: bool = False) -> Dict[str, Any]:
+        """Validated config merged with defaults; a stat and a copy when unchanged."""
+        path = self.path
+        try:
+            return cache.load(path, self._build)
+        except FileNotFoundError:
+            if not create_if_missing:
+                raise FileNotFoundError(f"Configuration file not found: {self.config_path}") from None
+        self.create_default_config()
+        return cache.load(path, self._build)
+
+    def load_raw_config(self) -> Dict[str, Any]:
+        """File values merged with defaults, not validated; defaults for a missing file."""
+        try:
+            doc = document.read(self.path, self.config_path)
+        except FileNotFoundError:
+            return defaults()
+        return deep_merge(DEFAULT_CONFIG, doc.data)
+
+    def validate_config(self, config: Dict[str, Any]) -> Dict[str, Any]:
+        return document.runtime(config)
+
+    def get_processing_config(self) -> Dict[str, Any]:
+        processing: Dict[str, Any] = self.load_config()["processing"]
+        return processing
+
+    def validate_config_file(self) -> List[str]:
+        """Every problem of the file as text; empty when valid and current."""
+        try:
+            doc = document.read(self.path, self.config_path)
+            _, problems = document.check_gate(doc.data, doc.text)
+        except FileNotFoundError:
+            return [f"Configuration file not found: {self.config_path}"]
+        except ConfigError as exc:
+            return [p.render(exc.filename) for p in exc.problems]
+        return [p.render(self.config_path) for p in problems]
+
+    # -- writing ---------------------------------------------------------
+    def update(self, change: Callable[[Dict[str, Any]], None], *, strict: bool = False) -> Dict[str, Any]:
+        """Locked read-modify-write of the file's own values (migrated), validated.
+
+        ``strict`` applies the gate's rules (unknown keys refused), as the CLI does.
+        """
+        with hold(self.lock_path, self.lock_timeout):
+            try:
+                doc: Optional[document.Document] = document.read(self.path, self.config_path)
+            except FileNotFoundError:
+                doc = None
+            data = migrate(doc.data).config if doc else self._default_file_values()
+            change(data)
+            self._check(data, strict)
+            self._write(data, doc.style if doc else fmt.Style())
+            return data
+
+    def save_config(self, config: Dict[str, Any]) -> None:
+        data = migrate(config).config
+        with hold(self.lock_path, self.lock_timeout):
+            self._check(data, strict=False)
+            try:
+                style = document.read(self.path, self.config_path).style
+            except (FileNotFoundError, ConfigError):
+                style = fmt.Style()
+            self._write(data, style)
+
+    def update_processing_mode(self, mode: str) -> None:
+        if mode not in ("manual", "auto"):
+            raise ConfigError([Problem("processing.mode", f"Invalid processing mode {mode!r}: must be 'manual' or 'auto'")])
+
+        def set_mode(data: Dict[str, Any]) -> None:
+            processing = data.setdefault("processing", {})
+            if not isinstance(processing, dict):
+                raise ConfigError([Problem("processing", "processing must be an object")])
+            processing["mode"] = mode
+
+        self.update(set_mode)
+
+    def create_default_config(self) -> bool:
+        """Write a valid default file; never overwrites one. True if it was created."""
+        with hold(self.lock_path, self.lock_timeout):
+            if os.path.lexists(self.path):
+                return False
+            self._write(self._default_file_values(), fmt.Style())
+            return True
+
+    def _default_file_values(self, dataset_name: Optional[str] = None) -> Dict[str, Any]:
+        wt = self.worktree
+        folder = wt.root if wt else os.path.dirname(os.path.dirname(os.path.abspath(self.config_path)))
+        values = {"schema_version": CURRENT_SCHEMA_VERSION,
+                  "dataset_name": dataset_name or dataset_name_from(os.path.basename(folder))}
+        return deep_merge(values, {k: v for k, v in DEFAULT_CONFIG.items() if k != "dataset_name"})
+
+    def _check(self, data: Dict[str, Any], strict: bool) -> None:
+        from .schema import check
+
+        errors, unknown = check(data)
+        if strict:
+            errors += unknown
+        if errors:
+            raise ConfigError(errors, self.config_path)
+
+    def _write(self, data: Dict[str, Any], style: fmt.Style) -> None:
+        path = self.path
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        atomic.remove_stale_temps(path)
+        try:
+            atomic.write_atomic(path, fmt.dump(data, style))
+        finally:
+            cache.forget(path)

@@ -1,0 +1,177 @@
+"""Strict reading: bytes → text → a JSON object, refusing anything ambiguous."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import stat
+from typing import Any, Dict, List, NoReturn, Optional, Tuple
+
+from . import locate
+from .errors import ConflictError, Problem, ReadError
+
+MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+MAX_INT_DIGITS = 4300  # CPython's own default limit for int(str)
+
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_BRACKETS = re.compile(r"[\[\]{}]")
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+
+
+def read_bytes(path: str) -> Tuple[bytes, os.stat_result]:
+    """Read a regular file, never past the size limit (a FIFO must not block us).
+
+    The stat comes from the open descriptor, so it describes exactly the bytes read.
+    """
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise ReadError(f"{path} is not a regular file")
+        chunks: List[bytes] = []
+        remaining = MAX_BYTES + 1
+        while remaining > 0:
+            chunk = os.read(fd, remaining)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_BYTES:
+        raise ReadError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)")
+    return data, st
+
+
+def decode(data: bytes) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) >= 2 and (data[0] == 0 or data[1] == 0)):
+        raise ReadError("config file is UTF-16 encoded; save it as UTF-8")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ReadError([Problem("", f"config file is not valid UTF-8 (byte {exc.start})", line)]) from None
+
+
+def check_conflict_markers(text: str) -> None:
+    m = _CONFLICT.search(text)
+    if m:
+        line = locate.line_of(text, m.start())
+        raise ConflictError(
+            [Problem("", f"unresolved merge conflict marker {m.group(1)!r} at line {line}; resolve the merge conflict first", line, 1)]
+        )
+
+
+def _depth_problem(text: str) -> Optional[Problem]:
+    # Cheap test first: a small config has a handful of brackets.
+    if text.count("{") + text.count("[") <= MAX_DEPTH:
+        return None
+    stripped = _STRINGS.sub(lambda m: " " * len(m.group(0)), text)
+    depth = 0
+    for m in _BRACKETS.finditer(stripped):
+        if m.group(0) in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = locate.line_of(text, m.start())
+                return Problem("", f"nesting deeper than {MAX_DEPTH} levels", line)
+        else:
+            depth -= 1
+    return None
+
+
+class _Refused(Exception):
+    def __init__(self, message: str, token_pattern: str | None = None, path: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.token_pattern = token_pattern
+        self.path = path
+
+
+def _pairs(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"duplicate key {key!r}")
+        out[key] = value
+    return out
+
+
+def _constant(name: str) -> NoReturn:
+    raise _Refused(f"{name} is not allowed in JSON config", re.escape(name))
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _Refused(f"number {text[:40]} is too large (overflows to infinity)", re.escape(text))
+    return value
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise _Refused(f"integer with {len(text)} digits is too long", r"-?\d{%d,}" % MAX_INT_DIGITS)
+    return int(text)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return True
+        return False
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(v) for v in value)
+    return False
+
+
+def parse(text: str) -> Dict[str, Any]:
+    """Parse config text strictly; every refusal is a ReadError naming the line."""
+    check_conflict_markers(text)
+    problem = _depth_problem(text)
+    if problem:
+        raise ReadError([problem])
+    try:
+        value = json.loads(
+            text,
+            object_pairs_hook=_pairs,
+            parse_constant=_constant,
+            parse_float=_float,
+            parse_int=_int,
+        )
+    except _Refused as exc:
+        raise ReadError([_position(text, exc)]) from None
+    except json.JSONDecodeError as exc:
+        raise ReadError([Problem("", f"Invalid JSON in config file: {exc.msg} (line {exc.lineno} column {exc.colno})", exc.lineno, exc.colno)]) from None
+    except (RecursionError, ValueError) as exc:  # belt and braces: never a traceback
+        raise ReadError(f"Invalid JSON in config file: {exc}") from None
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
+        raise ReadError("config file contains a lone UTF-16 surrogate escape (\\ud800-\\udfff)")
+    if not isinstance(value, dict):
+        raise ReadError([Problem("", f"the configuration must be a JSON object, not {type(value).__name__}", 1, 1)])
+    return value
+
+
+def _position(text: str, exc: _Refused) -> Problem:
+    found: Optional[Tuple[str, locate.Pos]] = None
+    try:
+        if exc.token_pattern is not None:
+            found = locate.find_token(text, exc.token_pattern)
+        else:
+            found = locate.first_duplicate(text)
+    except (RecursionError, IndexError, ValueError):
+        found = None
+    if found is None:
+        return Problem("", exc.message)
+    path, (line, col) = found
+    return Problem(path, exc.message, line, col)
+
+
