@@ -1,10 +1,15 @@
-"""Keep a file's formatting across rewrites, so a migration's diff is minimal."""
+"""Keep a file's formatting across rewrites, so a migration's diff is minimal.
+
+A rewrite keeps indentation, line endings, final newline and BOM, and copies
+every unchanged one-line value (``"exclude_patterns": ["a", "b"]``) verbatim
+from the original text instead of re-flowing it.
+"""
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 _INDENT = re.compile(r"[\[{][ \t]*\r?\n([ \t]+)\S")
 
@@ -15,6 +20,7 @@ class Style:
     newline: str = "\n"
     final_newline: bool = True
     bom: bool = False
+    source: Optional[str] = None  # the original text, for verbatim copies
 
 
 def detect(text: str, bom: bool = False) -> Style:
@@ -24,11 +30,67 @@ def detect(text: str, bom: bool = False) -> Style:
         ws = m.group(1)
         indent = "\t" if ws.startswith("\t") else len(ws)
     newline = "\r\n" if "\r\n" in text else "\n"
-    return Style(indent, newline, text.endswith("\n"), bom)
+    return Style(indent, newline, text.endswith("\n"), bom, text)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
+def _camel(path: str) -> str:
+    # Migration renames snake_case keys from camelCase ones; find the old spelling.
+    path = re.sub(r"^worktree\b", "worktreeInfo", path)
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), path)
+
+
+class _Writer:
+    def __init__(self, style: Style) -> None:
+        self.unit = "\t" if style.indent == "\t" else " " * int(style.indent)
+        self.text = style.source or ""
+        self.spans: Dict[str, Tuple[int, int]] = {}
+        self.old: Dict[str, Any] = {}
+        if self.text:
+            from .locate import spans
+
+            try:
+                self.spans = spans(self.text)
+                self.old = {p: json.loads(self.text[a:b]) for p, (a, b) in self.spans.items() if "\n" not in self.text[a:b]}
+            except (ValueError, IndexError, RecursionError):
+                self.spans, self.old = {}, {}
+
+    def verbatim(self, value: Any, path: str) -> Optional[str]:
+        for candidate in (path, _camel(path), path.replace("dataset_name", "mainDatasetName")):
+            if candidate in self.old and _same(self.old[candidate], value):
+                a, b = self.spans[candidate]
+                return self.text[a:b]
+        return None
+
+    def emit(self, value: Any, path: str, level: int) -> str:
+        if path:
+            copied = self.verbatim(value, path)
+            if copied is not None:
+                return copied
+        pad = self.unit * (level + 1)
+        if isinstance(value, dict) and value:
+            items: List[str] = []
+            for key, sub in value.items():
+                child = f"{path}.{key}" if path else str(key)
+                items.append(f"{pad}{json.dumps(key, ensure_ascii=False)}: {self.emit(sub, child, level + 1)}")
+            return "{\n" + ",\n".join(items) + "\n" + self.unit * level + "}"
+        if isinstance(value, list) and value:
+            elems = [pad + self.emit(sub, f"{path}[{i}]", level + 1) for i, sub in enumerate(value)]
+            return "[\n" + ",\n".join(elems) + "\n" + self.unit * level + "]"
+        return json.dumps(value, ensure_ascii=False)
 
 
 def dump(config: Any, style: Style = Style()) -> bytes:
-    text = json.dumps(config, indent=style.indent, ensure_ascii=False)
+    text = _Writer(style).emit(config, "", 0)
     if style.newline != "\n":
         text = text.replace("\n", style.newline)
     if style.final_newline:

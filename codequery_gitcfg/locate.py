@@ -30,6 +30,7 @@ class _Scanner:
     def __init__(self, text: str) -> None:
         self.text = text
         self.i = 0
+        self.spans: Dict[str, Tuple[int, int]] = {}
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def pos(self, offset: int) -> Pos:
@@ -48,9 +49,15 @@ class _Scanner:
         self.i = m.end()
 
     def walk(self, path: List[object]) -> Iterator[Tuple[List[object], int, Optional[str]]]:
-        """Yield (path, offset, duplicate-key) for every value, depth first."""
+        """Yield (path, offset, duplicate-key) for every value, depth first;
+        record each value's (start, end) offsets in ``spans``."""
         self.skip()
-        yield path, self.i, None
+        start = self.i
+        yield path, start, None
+        yield from self._value(path)
+        self.spans.setdefault(join_path(path), (start, self.i))
+
+    def _value(self, path: List[object]) -> Iterator[Tuple[List[object], int, Optional[str]]]:
         ch = self.text[self.i : self.i + 1]
         if ch == "{":
             self.i += 1
@@ -109,6 +116,14 @@ def positions(text: str) -> Dict[str, Pos]:
         if dup is None:
             out.setdefault(join_path(path), scanner.pos(offset))
     return out
+
+
+def spans(text: str) -> Dict[str, Tuple[int, int]]:
+    """Map each dotted path to its value's (start, end) offsets in ``text``."""
+    scanner = _Scanner(text)
+    for _ in scanner.walk([]):
+        pass
+    return scanner.spans
 
 
 def first_duplicate(text: str) -> Optional[Tuple[str, Pos]]:

@@ -113,6 +113,19 @@ class ConfigManager:
             self._write(data, doc.style if doc else fmt.Style())
             return data
 
+    def migrate_file(self) -> List[str]:
+        """Rewrite a legacy file in place (gate rules); the changes made, [] if none."""
+        from .migrate import needs_rewrite
+
+        with hold(self.lock_path, self.lock_timeout):
+            doc = document.read(self.path, self.config_path)
+            if not needs_rewrite(doc.data):
+                return []
+            result = migrate(doc.data)
+            self._check(result.config, strict=True)
+            self._write(result.config, doc.style)
+            return result.changes
+
     def save_config(self, config: Dict[str, Any]) -> None:
         data = migrate(config).config
         with hold(self.lock_path, self.lock_timeout):
@@ -135,12 +148,12 @@ class ConfigManager:
 
         self.update(set_mode)
 
-    def create_default_config(self) -> bool:
+    def create_default_config(self, dataset_name: Optional[str] = None) -> bool:
         """Write a valid default file; never overwrites one. True if it was created."""
         with hold(self.lock_path, self.lock_timeout):
             if os.path.lexists(self.path):
                 return False
-            self._write(self._default_file_values(), fmt.Style())
+            self._write(self._default_file_values(dataset_name), fmt.Style())
             return True
 
     def _default_file_values(self, dataset_name: Optional[str] = None) -> Dict[str, Any]:
