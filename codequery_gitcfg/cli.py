@@ -243,7 +243,8 @@ def cmd_unset(args: argparse.Namespace) -> int:
         node = data
         parts = args.key.split(".")
         for part in parts[:-1]:
-            node = node.get(part) if isinstance(node.get(part), dict) else {}
+            child = node.get(part)
+            node = child if isinstance(child, dict) else {}
         node.pop(parts[-1], None)
 
     _require_file(manager, label)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Dict, Iterator, List, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
 Pos = Tuple[int, int]  # 1-based line and column
 
@@ -136,11 +136,16 @@ def first_duplicate(text: str) -> Optional[Tuple[str, Pos]]:
 
 def find_token(text: str, pattern: str) -> Optional[Tuple[str, Pos]]:
     """Locate the first scalar token matching ``pattern`` outside strings."""
-    scanner = _Scanner(text)
     rx = re.compile(pattern)
+    return find_value(text, lambda token: token[:1] not in '"[{' and rx.fullmatch(token) is not None)
+
+
+def find_value(text: str, predicate: Callable[[str], bool]) -> Optional[Tuple[str, Pos]]:
+    """Locate the first scalar value whose source token satisfies ``predicate``."""
+    scanner = _Scanner(text)
     for path, offset, _ in scanner.walk([]):
-        m = _SCALAR.match(text, offset)
-        if text[offset : offset + 1] not in '"[{' and m and rx.fullmatch(m.group(0)):
+        m = _STRING.match(text, offset) if text[offset : offset + 1] == '"' else _SCALAR.match(text, offset)
+        if m and predicate(m.group(0)):
             return join_path(path), scanner.pos(offset)
     return None
 

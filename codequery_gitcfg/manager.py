@@ -39,7 +39,7 @@ class ConfigManager:
     def worktree(self) -> Optional[Worktree]:
         if self._worktree is _UNSET:
             self._worktree = find_worktree(os.path.dirname(os.path.abspath(self.config_path)))
-        return self._worktree  # type: ignore[no-any-return]
+        return self._worktree
 
     @property
     def path(self) -> str:

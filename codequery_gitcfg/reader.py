@@ -154,7 +154,7 @@ def parse(text: str) -> Dict[str, Any]:
     except (RecursionError, ValueError) as exc:  # belt and braces: never a traceback
         raise ReadError(f"Invalid JSON in config file: {exc}") from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
-        raise ReadError("config file contains a lone UTF-16 surrogate escape (\\ud800-\\udfff)")
+        raise ReadError([_position(text, _Refused("lone UTF-16 surrogate escape (\\ud800-\\udfff) in a string"))])
     if not isinstance(value, dict):
         raise ReadError([Problem("", f"the configuration must be a JSON object, not {type(value).__name__}", 1, 1)])
     return value
@@ -165,6 +165,10 @@ def _position(text: str, exc: _Refused) -> Problem:
     try:
         if exc.token_pattern is not None:
             found = locate.find_token(text, exc.token_pattern)
+        elif exc.message.startswith("lone"):
+            found = locate.find_value(
+                text, lambda token: token.startswith('"') and _has_lone_surrogate(json.loads(token))
+            )
         else:
             found = locate.first_duplicate(text)
     except (RecursionError, IndexError, ValueError):
