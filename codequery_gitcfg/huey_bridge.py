@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,14 +55,6 @@ STATE_DIR_NAME = "codequery-gitcfg"
 
 # Code Query's own command for starting its background worker.
 DEFAULT_WORKER_HINT = "python server.py worker start"
-
-# SPEC 2.1 defaults, used when the config handed in lacks a key (a caller may
-# build the dict by hand instead of through effective_config()).
-_DEFAULT_MODE = "manual"
-_DEFAULT_FALLBACK_TO_SYNC = True
-_DEFAULT_BATCH_SIZE = 5
-_DEFAULT_DELAY_SECONDS = 300
-_DEFAULT_MAX_RETRIES = 2
 
 # A pid file holds a handful of digits; anything longer is not one of ours.
 _PID_FILE_MAX_BYTES = 64
@@ -118,32 +109,27 @@ def plan_dispatch(
         if not isinstance(f, str):
             raise TypeError(f"files must contain strings, got {type(f).__name__}: {f!r}")
 
+    # Missing keys take their defaults; values are judged by the schema, the
+    # same rules and messages as the file (no second validator here).
+    from .defaults import DEFAULT_PROCESSING
+    from .errors import ConfigError
+    from .schema import check
+
     processing = config.get("processing")
     if processing is None:
         processing = {}
     elif not isinstance(processing, Mapping):
-        raise ValueError("processing: processing must be an object")
-
-    mode = processing.get("mode", _DEFAULT_MODE)
-    if mode not in ("manual", "auto"):
-        raise ValueError(
-            f"processing.mode: Invalid processing mode: {mode!r}. Must be 'manual' or 'auto'"
-        )
-    fallback = processing.get("fallback_to_sync", _DEFAULT_FALLBACK_TO_SYNC)
-    if not isinstance(fallback, bool):
-        raise ValueError("processing.fallback_to_sync: fallback_to_sync must be a boolean")
-    batch_size = processing.get("batch_size", _DEFAULT_BATCH_SIZE)
-    if not _is_int(batch_size) or batch_size < 1:
-        raise ValueError("processing.batch_size: batch_size must be a positive integer")
-    delay = processing.get("delay_seconds", _DEFAULT_DELAY_SECONDS)
-    if not _is_number(delay) or not math.isfinite(delay) or delay < 0:
-        raise ValueError("processing.delay_seconds: delay_seconds must be non-negative")
-    retries = processing.get("max_retries", _DEFAULT_MAX_RETRIES)
-    if not _is_int(retries) or retries < 0:
-        raise ValueError("processing.max_retries: max_retries must be a non-negative integer")
+        raise ConfigError("processing: processing must be an object")
+    processing = {**DEFAULT_PROCESSING, **processing}
     dataset_name = config.get("dataset_name")
-    if dataset_name is not None and not isinstance(dataset_name, str):
-        raise ValueError("dataset_name: dataset_name must be a string")
+    errors, _unknown = check({"dataset_name": dataset_name or "unnamed", "processing": processing})
+    if errors:
+        raise ConfigError(errors)
+    mode = processing["mode"]
+    fallback = processing["fallback_to_sync"]
+    batch_size = processing["batch_size"]
+    delay = processing["delay_seconds"]
+    retries = processing["max_retries"]
 
     batches = tuple(
         tuple(files[i : i + batch_size]) for i in range(0, len(files), batch_size)
@@ -290,79 +276,29 @@ def default_huey(
 
 
 def _git_dir(path: Optional[PathArg] = None, *, environ: Optional[Mapping[str, str]] = None) -> Path:
-    """Absolute git directory of the repository containing ``path`` (default: cwd)."""
-    env = dict(os.environ if environ is None else environ)
-    if path is None:
-        cwd = os.getcwd()
-    else:
-        cwd = os.path.abspath(os.fspath(path))
-        # Like GitPython's Repo(path): an explicit path means that path's
-        # repository, not whatever GIT_DIR a calling hook left in the environment.
-        for var in ("GIT_DIR", "GIT_WORK_TREE"):
-            env.pop(var, None)
-        if not os.path.isdir(cwd):
-            if not os.path.exists(cwd):
-                raise ValueError(f"not a git repository: {cwd} does not exist")
-            cwd = os.path.dirname(cwd)
-    proc = subprocess.run(
-        ["git", "rev-parse", "--absolute-git-dir"],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        check=False,
-    )
-    if proc.returncode != 0:
-        detail = os.fsdecode(proc.stderr).strip().splitlines()
-        reason = f" ({detail[0]})" if detail else ""
-        raise ValueError(f"not a git repository: {cwd}{reason}")
-    # fsdecode, not text=True: git prints the path in the filesystem encoding.
-    return Path(os.fsdecode(proc.stdout).rstrip("\r\n"))
+    """Absolute git directory of the worktree containing ``path`` (default: cwd)."""
+    from .gitrepo import find_worktree
+
+    start = os.getcwd() if path is None else os.path.abspath(os.fspath(path))
+    if not os.path.exists(start):
+        raise ValueError(f"not a git repository: {start} does not exist")
+    env = os.environ if environ is None else environ
+    if path is not None:
+        # An explicit path means that path's repository, not whatever GIT_DIR a
+        # calling hook left in the environment (as GitPython's Repo(path) does).
+        env = {k: v for k, v in env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
+    worktree = find_worktree(start, env)
+    if worktree is None:
+        raise ValueError(f"not a git repository: {start}")
+    return Path(worktree.git_dir)
 
 
-def _is_int(value: object) -> bool:
-    # bool is an int subclass, but True is not a batch size.
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-
-    def _pid_alive(pid: int) -> bool:
-        # On Windows os.kill(pid, 0) would terminate the process, so ask the
-        # kernel for the process's exit code instead.
-        import ctypes
-        from ctypes import wintypes
-
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
-        kernel32.OpenProcess.restype = wintypes.HANDLE
-        process_query_limited_information = 0x1000
-        still_active = 259
-        error_access_denied = 5
-        handle = kernel32.OpenProcess(process_query_limited_information, False, pid)
-        if not handle:
-            # Access denied means the process exists but belongs to someone else.
-            return bool(ctypes.get_last_error() == error_access_denied)
-        try:
-            code = wintypes.DWORD()
-            if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
-                return False
-            return bool(code.value == still_active)
-        finally:
-            kernel32.CloseHandle(handle)
-
-else:
-
-    def _pid_alive(pid: int) -> bool:
-        try:
-            os.kill(pid, 0)
-        except PermissionError:
-            # The process exists; it just belongs to another user.
-            return True
-        except (OSError, OverflowError):
-            return False
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except PermissionError:
+        # The process exists; it just belongs to another user.
         return True
+    except (OSError, OverflowError):
+        return False
+    return True

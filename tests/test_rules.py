@@ -47,6 +47,12 @@ CASES = [
     (base(batch_size=0), "processing.batch_size", ["batch_size must be a positive integer"]),
     (base(batch_size=1001), "processing.batch_size", ["batch_size must be a positive integer", "1000"]),
     (base(batch_size=2.5), "processing.batch_size", ["batch_size must be a positive integer"]),
+    # JSON Schema alone calls 2.0 an integer; Python callers need an int (range(), slicing).
+    (base(batch_size=2.0), "processing.batch_size", ["batch_size must be a positive integer"]),
+    (base(max_retries=3.0), "processing.max_retries", ["max_retries must be a non-negative integer"]),
+    # NaN passes every bound in JSON Schema; a Python caller can still hand one in.
+    (base(delay_seconds=float("nan")), "processing.delay_seconds", ["delay_seconds must be non-negative"]),
+    (base(queue_timeout=float("inf")), "processing.queue_timeout", ["queue_timeout must be a non-negative number"]),
     (base(batch_size="5"), "processing.batch_size", ["batch_size must be a positive integer"]),
     (base(delay_seconds=-1), "processing.delay_seconds", ["delay_seconds must be non-negative"]),
     (base(delay_seconds=604801), "processing.delay_seconds", ["delay_seconds must be non-negative", "604800"]),
