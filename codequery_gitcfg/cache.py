@@ -7,13 +7,12 @@ racy entry compares the bytes (still no parse) until the file is old enough.
 """
 from __future__ import annotations
 
+import marshal
 import os
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
-
-from .defaults import copy_json
 
 # Wider than any filesystem timestamp granularity we may meet (FAT: 2 s).
 RACY_NS = 3_000_000_000
@@ -29,12 +28,14 @@ def signature(st: os.stat_result) -> Signature:
 class _Entry:
     sig: Signature
     raw: bytes
-    value: Dict[str, Any]
+    # marshal, not the dict itself: loading it builds a fresh, unshared copy
+    # faster than walking the dict, so callers can never mutate the cache.
+    blob: bytes
     racy: bool
 
 
 _entries: Dict[str, _Entry] = {}
-_guard = threading.Lock()
+_guard = threading.Lock()  # writers only: a dict lookup is atomic
 
 
 def _is_racy(st: os.stat_result) -> bool:
@@ -42,8 +43,7 @@ def _is_racy(st: os.stat_result) -> bool:
 
 
 def get(path: str, st: os.stat_result) -> Optional[Dict[str, Any]]:
-    with _guard:
-        entry = _entries.get(path)
+    entry = _entries.get(path)
     if entry is None or entry.sig != signature(st):
         return None
     if entry.racy:
@@ -56,12 +56,12 @@ def get(path: str, st: os.stat_result) -> Optional[Dict[str, Any]]:
             return None
         if not _is_racy(st):
             entry.racy = False
-    result: Dict[str, Any] = copy_json(entry.value)
-    return result
+    value: Dict[str, Any] = marshal.loads(entry.blob)
+    return value
 
 
 def put(path: str, st: os.stat_result, raw: bytes, value: Dict[str, Any]) -> None:
-    entry = _Entry(signature(st), raw, copy_json(value), _is_racy(st))
+    entry = _Entry(signature(st), raw, marshal.dumps(value), _is_racy(st))
     with _guard:
         _entries[path] = entry
 
@@ -73,12 +73,12 @@ def forget(path: str) -> None:
 
 def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]]) -> Dict[str, Any]:
     """Cached value for ``path``; ``build`` parses on a miss. FileNotFoundError passes."""
-    from . import reader
-
     hit = get(path, os.stat(path))
     if hit is not None:
         return hit
+    from . import reader
+
     raw, st = reader.read_bytes(path)
     value = build(raw, st)
     put(path, st, raw, value)
-    return value  # the cache holds its own copy
+    return value  # the cache holds its own (marshalled) copy
