@@ -11,7 +11,6 @@ import marshal
 import os
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, Optional, Tuple
 
 # Wider than any filesystem timestamp granularity we may meet (FAT: 2 s).
@@ -24,14 +23,13 @@ def signature(st: os.stat_result) -> Signature:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
-@dataclass
 class _Entry:
-    sig: Signature
-    raw: bytes
-    # marshal, not the dict itself: loading it builds a fresh, unshared copy
-    # faster than walking the dict, so callers can never mutate the cache.
-    blob: bytes
-    racy: bool
+    # blob is marshalled, not the dict itself: loading it builds a fresh,
+    # unshared copy faster than walking the dict, so callers never mutate the cache.
+    __slots__ = ("sig", "raw", "blob", "racy")
+
+    def __init__(self, sig: Signature, raw: bytes, blob: bytes, racy: bool) -> None:
+        self.sig, self.raw, self.blob, self.racy = sig, raw, blob, racy
 
 
 _entries: Dict[str, _Entry] = {}

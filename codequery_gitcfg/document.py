@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
 
 from . import fmt, reader
@@ -17,13 +16,11 @@ from .errors import ConfigError, Problem, UnknownKeyWarning
 from .migrate import MigrationResult, legacy_markers, migrate
 
 
-@dataclass
 class Document:
-    path: str
-    raw: bytes
-    text: str
-    data: Dict[str, Any]
-    stat: os.stat_result
+    __slots__ = ("path", "raw", "text", "data", "stat")
+
+    def __init__(self, path: str, raw: bytes, text: str, data: Dict[str, Any], stat: os.stat_result) -> None:
+        self.path, self.raw, self.text, self.data, self.stat = path, raw, text, data, stat
 
     @property
     def style(self) -> fmt.Style:

@@ -1,12 +1,10 @@
 """The exception root for every user-facing failure, and the warning category."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Optional
+from typing import Iterable, NamedTuple, Optional
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(NamedTuple):
     """One thing wrong with a config, positioned when the position is known."""
 
     path: str  # dotted field path; "" for the whole document

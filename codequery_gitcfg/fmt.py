@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
 _INDENT = re.compile(r"[\[{][ \t]*\r?\n([ \t]+)\S")
 
 
-@dataclass(frozen=True)
-class Style:
+class Style(NamedTuple):
     indent: Union[int, str] = 2
     newline: str = "\n"
     final_newline: bool = True

@@ -6,8 +6,7 @@ diff shows only the lines that changed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .defaults import copy_json
 from .errors import ConfigError, NewerVersionError, Problem
@@ -153,11 +152,10 @@ def migrate_v1_to_v2(config: Mapping[str, Any]) -> Tuple[Config, List[str]]:
 STEPS: Dict[int, Step] = {0: migrate_v0_to_v1, 1: migrate_v1_to_v2}
 
 
-@dataclass
-class MigrationResult:
+class MigrationResult(NamedTuple):
     config: Config
     from_version: int
-    changes: List[str] = field(default_factory=list)
+    changes: List[str]
 
     @property
     def changed(self) -> bool:
