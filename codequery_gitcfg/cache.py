@@ -59,7 +59,8 @@ def get(path: str, st: os.stat_result) -> Optional[Dict[str, Any]]:
 
 
 def put(path: str, st: os.stat_result, raw: bytes, value: Dict[str, Any]) -> None:
-    entry = _Entry(signature(st), raw, marshal.dumps(value), _is_racy(st))
+    # Version 2: without the back-references of versions 3+, loads are ~20% faster.
+    entry = _Entry(signature(st), raw, marshal.dumps(value, 2), _is_racy(st))
     with _guard:
         _entries[path] = entry
 
@@ -71,7 +72,18 @@ def forget(path: str) -> None:
 
 def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]]) -> Dict[str, Any]:
     """Cached value for ``path``; ``build`` parses on a miss. FileNotFoundError passes."""
-    hit = get(path, os.stat(path))
+    st = os.stat(path)
+    entry = _entries.get(path)
+    # The common hit, inlined: this is the path the MCP server and workers call
+    # over and over, so it is one stat, one tuple compare and one copy.
+    if (
+        entry is not None
+        and not entry.racy
+        and entry.sig == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    ):
+        value: Dict[str, Any] = marshal.loads(entry.blob)
+        return value
+    hit = get(path, st)
     if hit is not None:
         return hit
     from . import reader

@@ -61,7 +61,7 @@ class ConfigManager:
 
     def load_config(self, create_if_missing: bool = False) -> Dict[str, Any]:
         """Validated config merged with defaults; a stat and a copy when unchanged."""
-        path = self.path
+        path = self._real or self.path
         try:
             return cache.load(path, self._build)
         except FileNotFoundError:
