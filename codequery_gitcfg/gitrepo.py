@@ -130,3 +130,64 @@ def run_git(args: Sequence[str], cwd: Optional[str] = None, input: Optional[byte
 def git_lines(args: Sequence[str], **kwargs: object) -> List[str]:
     out = run_git(args, **kwargs).stdout.decode("utf-8", "surrogateescape")  # type: ignore[arg-type]
     return [line for line in out.splitlines() if line]
+
+
+# -- hooks ----------------------------------------------------------------------
+# Hooks call plain git: it sees the environment git gave the hook (GIT_DIR in a
+# linked worktree, GIT_INDEX_FILE during a commit) exactly as git meant it.
+@dataclass(frozen=True)
+class StagedChange:
+    status: str  # git's letter: A, M, T, D, U (unmerged)
+    mode: str  # the index entry's mode, "120000" for a symlink
+    sha: str  # the staged blob ("0" * 40 when deleted or unmerged)
+
+
+def hook_worktree(cwd: Optional[str], environ: Mapping[str, str]) -> Worktree:
+    """The worktree a hook (or ``hook`` typed in any subfolder) runs in."""
+    folder = os.path.abspath(cwd or os.getcwd())
+    root, git_dir, common = git_lines(
+        ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"], cwd=folder, environ=environ
+    )[:3]
+    # --git-common-dir may answer relative to the folder git ran in.
+    return Worktree(os.path.realpath(root), os.path.realpath(git_dir), os.path.realpath(os.path.join(folder, common)))
+
+
+def staged_change(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Optional[StagedChange]:
+    """How the index being committed (GIT_INDEX_FILE) changes ``relpath`` from HEAD; None if not at all."""
+    out = run_git(
+        ["diff", "--cached", "--raw", "--no-abbrev", "--no-renames", "--no-color", "-z", "--", relpath],
+        cwd=worktree.root, environ=environ,
+    ).stdout
+    fields = out.split(b"\0")
+    target = relpath.replace(os.sep, "/").encode("utf-8")
+    for meta, path in zip(fields[::2], fields[1::2]):
+        if path == target:  # the pathspec also matches files below a folder of that name
+            _, mode, _, sha, status = meta.decode("ascii").lstrip(":").split()
+            return StagedChange(status[:1], mode, sha)
+    return None
+
+
+def read_blob(worktree: Worktree, sha: str, environ: Mapping[str, str]) -> bytes:
+    return run_git(["cat-file", "blob", sha], cwd=worktree.root, environ=environ).stdout
+
+
+def stage_blob(worktree: Worktree, relpath: str, mode: str, data: bytes, environ: Mapping[str, str]) -> None:
+    """Store ``data`` as it is (no filters) and point the index entry of ``relpath`` at it."""
+    sha = run_git(["hash-object", "-w", "--stdin"], cwd=worktree.root, input=data, environ=environ).stdout
+    entry = f"{mode},{sha.decode('ascii').strip()},{relpath.replace(os.sep, '/')}"
+    run_git(["update-index", "--cacheinfo", entry], cwd=worktree.root, environ=environ)
+
+
+def hooks_path(worktree: Worktree, environ: Mapping[str, str]) -> tuple[str, Optional[str]]:
+    """The hooks folder git really uses here, and core.hooksPath as configured (or None)."""
+    import git
+
+    env = _repo_env(environ)
+    runner = git.Git(worktree.root)
+    # Relative answers (and a relative core.hooksPath) are taken from the worktree's top.
+    folder = str(runner.execute(["git", "rev-parse", "--git-path", "hooks"], env=env))
+    try:
+        configured: Optional[str] = str(runner.execute(["git", "config", "--get", "core.hooksPath"], env=env))
+    except git.GitCommandError:  # exit 1: not set
+        configured = None
+    return os.path.normpath(os.path.join(worktree.root, folder)), configured

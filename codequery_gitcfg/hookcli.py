@@ -1,13 +1,59 @@
-"""CLI commands for git hooks: install, uninstall, hook, doctor (see the git issue)."""
+"""CLI commands for git hooks: install, uninstall, hook, doctor (SPEC 5 and 6)."""
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+import os
+import sys
+from typing import Callable
+
+from . import githooks
+from .errors import GitError
+from .gitrepo import Worktree, find_worktree
+
+HOOK_TYPES = githooks.HOOKS
+
+
+def _worktree() -> Worktree:
+    worktree = find_worktree(os.getcwd(), os.environ)
+    if worktree is None:
+        raise GitError("not inside a git worktree: run this in the repository whose hooks you mean")
+    return worktree
+
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from . import install
+
+    return install.install(_worktree(), args.hook_types or list(HOOK_TYPES), sys.executable, os.environ)
+
+
+def cmd_uninstall(args: argparse.Namespace) -> int:
+    from . import install
+
+    return install.uninstall(_worktree(), os.environ)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+
+    return doctor.doctor(_worktree(), sys.executable, os.environ)
+
+
+def cmd_hook(args: argparse.Namespace) -> int:
+    return githooks.run(args.name, args.args, os.environ)
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
-    """Registered by cli.build_parser; the commands arrive with the hooks."""
-    del command
+    """Registered by cli.build_parser."""
+    p = command("install", cmd_install, "install the git hooks into the hooks folder git uses here")
+    p.add_argument("-t", "--hook-type", dest="hook_types", action="append", choices=HOOK_TYPES, metavar="TYPE",
+                   help=f"a hook to install (repeatable; default: all of {', '.join(HOOK_TYPES)})")
+    command("uninstall", cmd_uninstall, "remove our git hooks and put back the ones they replaced")
+    command("doctor", cmd_doctor, "check the hooks, the interpreter and the config; exit 1 if something needs fixing")
+    p = command("hook", cmd_hook, "run one hook as git calls it (what the installed scripts run)")
+    p.add_argument("name", choices=HOOK_TYPES + ("migrate",), metavar="NAME",
+                   help=f"{', '.join(HOOK_TYPES)}, or migrate FILE... (the pre-commit framework's fixer: "
+                        "exit 1 when it rewrote a file)")
+    p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the arguments git passed to the hook")
 
 
-__all__ = ["add_parsers"]
+__all__ = ["HOOK_TYPES", "add_parsers"]

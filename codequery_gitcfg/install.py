@@ -1,0 +1,155 @@
+"""Native hook scripts: written from the packaged template, recognised, removed.
+
+A hook already in place that is not ours is renamed ``<hook>.codequery-gitcfg.orig``
+(a rename keeps it byte for byte, with its mode) and our script runs it after
+its own work; ``uninstall`` renames it back. Writing what is already there
+changes nothing, so installing twice leaves every file as it was.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import tempfile
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import List, Mapping, Optional, Sequence
+
+from . import __version__, gitrepo
+from .githooks import HOOKS
+
+CHAINED = ".codequery-gitcfg.orig"
+_MARKER = re.compile(rb"^# codequery-gitcfg-managed: hook=(\S+) version=(\S+)$", re.MULTILINE)
+_PYTHON = re.compile(rb"^python=(.*)$", re.MULTILINE)
+_HEAD = 64 * 1024  # our scripts are a few KiB; a foreign hook may be a large binary
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _template() -> str:
+    try:
+        return files("codequery_gitcfg.hooks").joinpath("hook.sh").read_text(encoding="utf-8")
+    except ModuleNotFoundError:
+        # Run from a source checkout that shadows the installed package (`python -m`
+        # in the project folder): the top-level hooks/ folder sits beside this package.
+        return (Path(__file__).resolve().parent.parent / "hooks" / "hook.sh").read_text(encoding="utf-8")
+
+
+def render(hook: str, python: str) -> bytes:
+    """Our script for ``hook``, running ``python`` (kept verbatim: a venv's python is a symlink)."""
+    template = _template()
+    # Git for Windows runs hooks with its sh, which wants forward slashes.
+    python = python.replace(os.sep, "/")
+    text = (template.replace("@HOOK@", hook).replace("@CHAINED@", CHAINED)
+            .replace("@VERSION@", __version__).replace("@PYTHON@", _quote(python)))
+    return text.encode("utf-8")
+
+
+@dataclass(frozen=True)
+class HookFile:
+    hook: str
+    path: str
+    state: str  # "missing", "ours" or "foreign"
+    head: bytes = b""  # the file's first bytes
+    version: Optional[str] = None  # ours: the version that wrote it
+    python: Optional[str] = None  # ours: the interpreter it runs
+
+    @property
+    def chained(self) -> str:
+        return self.path + CHAINED
+
+    @property
+    def current(self) -> bool:
+        """Ours, and exactly what this version writes for the same interpreter."""
+        return self.state == "ours" and self.python is not None and self.head == render(self.hook, self.python)
+
+
+def inspect(hooks_dir: str, hook: str) -> HookFile:
+    path = os.path.join(hooks_dir, hook)
+    if not os.path.lexists(path):
+        return HookFile(hook, path, "missing")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_HEAD)
+    except OSError:  # a folder, a dangling symlink: not ours either way
+        return HookFile(hook, path, "foreign")
+    marker = _MARKER.search(head)
+    if marker is None or marker.group(1).decode("utf-8", "replace") != hook:
+        return HookFile(hook, path, "foreign", head)
+    python = _PYTHON.search(head)
+    words = shlex.split(python.group(1).decode("utf-8", "surrogateescape")) if python else []
+    return HookFile(hook, path, "ours", head, marker.group(2).decode("ascii", "replace"), words[0] if words else None)
+
+
+def _write_script(path: str, data: bytes) -> None:
+    """Replace atomically: git may start the hook at any moment."""
+    fd, tmp = tempfile.mkstemp(prefix=".codequery-gitcfg-", suffix=".tmp", dir=os.path.dirname(path))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _describe(worktree: gitrepo.Worktree, environ: Mapping[str, str]) -> str:
+    hooks_dir, configured = gitrepo.hooks_path(worktree, environ)
+    print(f"hooks folder: {hooks_dir}" + (f" (core.hooksPath = {configured})" if configured is not None else ""))
+    return hooks_dir
+
+
+def install(worktree: gitrepo.Worktree, hook_types: Sequence[str], python: str, environ: Mapping[str, str]) -> int:
+    hooks_dir = _describe(worktree, environ)
+    os.makedirs(hooks_dir, exist_ok=True)
+    status = 0
+    for hook in dict.fromkeys(hook_types):
+        found = inspect(hooks_dir, hook)
+        script = render(hook, python)
+        if found.state == "ours" and found.head == script:
+            print(f"  {hook}: already installed")
+            continue
+        note = ""
+        if found.state == "foreign":
+            if os.path.lexists(found.chained):
+                print(f"  {hook}: NOT installed: {found.path} is not ours and {found.chained} already exists; "
+                      "move one of them away and run install again")
+                status = 1
+                continue
+            os.rename(found.path, found.chained)
+            note = f" (the hook that was there is kept as {os.path.basename(found.chained)} and runs after ours)"
+        _write_script(found.path, script)
+        print(f"  {hook}: {'updated' if found.state == 'ours' else 'installed'}{note}")
+    print(f"the hooks run {python}")
+    return status
+
+
+def uninstall(worktree: gitrepo.Worktree, environ: Mapping[str, str]) -> int:
+    hooks_dir = _describe(worktree, environ)
+    done: List[str] = []
+    for hook in HOOKS:
+        found = inspect(hooks_dir, hook)
+        restore = os.path.lexists(found.chained)
+        if found.state == "ours":
+            os.remove(found.path)
+            done.append(f"  {hook}: removed")
+        elif found.state == "foreign" and restore:
+            done.append(f"  {hook}: left alone: {found.path} is not ours; {found.chained} is kept too")
+            continue
+        if found.state != "foreign" and restore:
+            os.rename(found.chained, found.path)
+            done.append(f"  {hook}: restored the hook that was there before")
+    print("\n".join(done) if done else "  no codequery-gitcfg hooks here")
+    return 0
+
+
+__all__ = ["CHAINED", "HookFile", "install", "inspect", "render", "uninstall"]

@@ -1,0 +1,74 @@
+#!/bin/sh
+# The @HOOK@ hook of codequery-gitcfg: it checks and migrates .code-query/config.json.
+# Written by `codequery-gitcfg install`; `codequery-gitcfg uninstall` removes it and puts
+# back the hook that was here before (kept as @HOOK@@CHAINED@, and still run after ours).
+# CODEQUERY_GITCFG_SKIP=1 skips it.
+# codequery-gitcfg-managed: hook=@HOOK@ version=@VERSION@
+
+hook=@HOOK@
+python=@PYTHON@
+config=.code-query/config.json
+
+# Run once per git hook call. Another hook manager may have moved this script aside and
+# call it from its own hook, which may be the very hook this script chains to below.
+if [ "${CODEQUERY_GITCFG_IN_HOOK-}" = "$hook" ]; then
+    exit 0
+fi
+
+ours() {
+    case ${CODEQUERY_GITCFG_SKIP-} in
+        1 | [Tt][Rr][Uu][Ee] | [Yy][Ee][Ss] | [Oo][Nn]) return 0 ;;
+    esac
+    # One git call answers "the config is not concerned" before paying for Python.
+    # git runs hooks at the top of the worktree, where the relative path holds.
+    case $hook in
+        pre-commit)
+            git diff --cached --quiet -- "$config" && return 0 ;;
+        post-merge)
+            # Against the working tree, not HEAD: a squash merge leaves HEAD alone.
+            # Without ORIG_HEAD (a first pull) git fails and Python decides.
+            git diff --quiet ORIG_HEAD -- "$config" 2>/dev/null && return 0 ;;
+        post-rewrite)
+            [ "$1" = rebase ] || return 0
+            git diff --quiet ORIG_HEAD -- "$config" 2>/dev/null && return 0 ;;
+        post-checkout)
+            [ "$3" = 1 ] || return 0
+            git diff --quiet "$1" "$2" -- "$config" 2>/dev/null && return 0 ;;
+    esac
+    if [ ! -x "$python" ]; then
+        echo "codequery-gitcfg: cannot run the $hook hook: the Python it was installed with is gone: $python" >&2
+        echo "codequery-gitcfg: run \`codequery-gitcfg install\` again from the environment that has codequery-gitcfg" >&2
+        if [ "$hook" = pre-commit ]; then
+            echo "codequery-gitcfg: commit stopped: $config is staged and cannot be checked (CODEQUERY_GITCFG_SKIP=1 skips the check)" >&2
+            return 1
+        fi
+        return 0
+    fi
+    # Not `python -m`, which would put the current folder (this repository) first on sys.path.
+    # Our hook never reads stdin: it stays whole for the hook chained below.
+    "$python" -c '
+import sys
+sys.path[:1] = [p for p in sys.path[:1] if p]
+try:
+    from codequery_gitcfg.cli import main
+except ImportError as exc:
+    sys.exit(f"codequery-gitcfg: cannot run the hook with {sys.executable}: {exc}; run `codequery-gitcfg install` again from the environment that has codequery-gitcfg")
+sys.exit(main())
+' hook "$hook" "$@" </dev/null
+}
+
+if [ "$hook" = pre-commit ]; then
+    ours "$@" || exit
+else
+    ours "$@"  # never stops git: it only warns
+fi
+
+case $0 in
+    */*) here=${0%/*} ;;
+    *) here=. ;;
+esac
+if [ -x "$here/$hook@CHAINED@" ]; then
+    CODEQUERY_GITCFG_IN_HOOK=$hook
+    export CODEQUERY_GITCFG_IN_HOOK
+    exec "$here/$hook@CHAINED@" "$@"
+fi

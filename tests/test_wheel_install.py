@@ -1,0 +1,56 @@
+"""A plain (non-editable) install from the built wheel installs working hooks.
+
+The hook templates must ship inside the wheel; the installed scripts must run
+the fresh environment's Python even though its bin is not on PATH.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import LEGACY_CAMEL, git
+from test_hooks_helpers import CONFIG, git_env, project_snapshot, run_git, status
+
+pytestmark = pytest.mark.slow
+
+
+def run(*argv: "str | os.PathLike[str]", cwd: "Path | None" = None) -> str:
+    proc = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, **git_env()})
+    assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout
+
+
+def test_wheel_installs_working_hooks(repo: Path, tmp_path: Path, write_config: Callable[..., Path]) -> None:
+    source = project_snapshot(tmp_path / "source")
+    run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", source)
+    wheel = next((tmp_path / "dist").glob("codequery_gitcfg-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "codequery_gitcfg/hooks/hook.sh" in names and "codequery_gitcfg/schema.json" in names
+
+    venv = tmp_path / "fresh venv"  # a space in the interpreter's path, as on many desktops
+    run(sys.executable, "-m", "venv", venv)
+    python = venv / ("Scripts" if os.name == "nt" else "bin") / "python"
+    run(python, "-m", "pip", "install", "-q", wheel)  # dependencies come from the package index
+    where = run(python, "-c", "import codequery_gitcfg.hooks as h; print(h.__file__)", cwd=tmp_path)
+    assert where.startswith(str(venv))
+
+    script = python.parent / "codequery-gitcfg"
+    out = run(script, "install", cwd=repo)
+    assert "pre-commit: installed" in out
+    assert f"python='{python}'" in (repo / ".git" / "hooks" / "pre-commit").read_text()
+
+    write_config(LEGACY_CAMEL)
+    git(repo, "add", CONFIG)
+    proc = run_git(repo, "commit", "-qm", "legacy through the wheel's hooks")
+    assert "migrated the staged" in proc.stderr
+    assert json.loads(git(repo, "show", f"HEAD:{CONFIG}").stdout)["schema_version"] == 2
+    assert status(repo) == ""
+    assert "doctor: all good" in run(script, "doctor", cwd=repo)
