@@ -40,7 +40,7 @@ def write_atomic(path: str, data: bytes) -> bool:
                 pass
         mode = stat.S_IMODE(st.st_mode)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=TMP_SUFFIX, dir=folder)
     try:
         try:
             view = memoryview(data)
@@ -75,8 +75,14 @@ def _fsync_dir(folder: str) -> None:
         os.close(dfd)
 
 
+def _prefix(path: str) -> str:
+    # The target's name is part of the prefix so that cleaning up after one file
+    # never removes a temp file another file's writer (another lock) is filling.
+    return f"{TMP_PREFIX}{os.path.basename(path)}."
+
+
 def remove_stale_temps(path: str) -> int:
-    """Delete temp files left by a writer that died; call only under the config lock."""
+    """Delete temp files a dead writer left for ``path``; call only under its lock."""
     folder = os.path.dirname(os.path.abspath(path))
     removed = 0
     try:
@@ -84,7 +90,7 @@ def remove_stale_temps(path: str) -> int:
     except OSError:
         return 0
     for name in names:
-        if name.startswith(TMP_PREFIX) and name.endswith(TMP_SUFFIX):
+        if name.startswith(_prefix(path)) and name.endswith(TMP_SUFFIX):
             try:
                 os.unlink(os.path.join(folder, name))
                 removed += 1

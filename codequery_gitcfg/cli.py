@@ -19,10 +19,12 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int,
 
 
 # -- locating files -----------------------------------------------------------
-def _worktree(environ: Optional[Dict[str, str]] = None) -> Any:
-    from .gitrepo import find_worktree
+def _worktree() -> Any:
+    # git rev-parse, not GitPython: validate and migrate --check run as hooks of
+    # the pre-commit framework, where GitPython's import would dominate the run.
+    from .gitrepo import discover
 
-    return find_worktree(os.getcwd(), os.environ if environ is None else environ)
+    return discover(os.getcwd(), os.environ)
 
 
 def _label(path: str) -> str:
@@ -69,7 +71,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for label, path in resolve_files(args.files):
         try:
             doc = document.read(_contained(path), label)
-            _, problems = document.check_gate(doc.data, doc.text)
+            problems = document.check_gate(doc.data, doc.text).all_problems()
         except FileNotFoundError:
             problems = [Problem("", "file not found")]
         except ConfigError as exc:
@@ -84,14 +86,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from . import document, fmt
     from .manager import ConfigManager
-    from .migrate import needs_rewrite
 
     status = EXIT_OK
     for label, path in resolve_files(args.files):
         try:
             path = _contained(path)
             doc = document.read(path, label)
-            result, problems = document.check_gate(doc.data, doc.text)
+            result, problems, pending, _ = document.check_gate(doc.data, doc.text)
         except FileNotFoundError:
             print(f"{label}: file not found", file=sys.stderr)
             status = EXIT_FAIL
@@ -100,8 +101,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             _report(exc, label)
             status = EXIT_FAIL
             continue
-        pending = needs_rewrite(doc.data)
-        problems = [p for p in problems if not p.message.startswith("pending migration")]
         if problems:
             for problem in problems:
                 print(problem.render(label), file=sys.stderr)

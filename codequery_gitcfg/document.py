@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional
 
 from . import fmt, reader
 from .defaults import DEFAULT_CONFIG, deep_merge
@@ -47,27 +47,36 @@ def read(path: str, filename: Optional[str] = None) -> Document:
     return Document(path, raw, text, data, st)
 
 
-def check_gate(data: Mapping[str, Any], text: Optional[str] = None) -> tuple[MigrationResult, List[Problem]]:
-    """Everything wrong at the gate: pending migration, schema errors, unknown keys."""
+class Verdict(NamedTuple):
+    """What the gate thinks of a config."""
+
+    result: MigrationResult
+    problems: List[Problem]  # schema errors and unknown keys, positioned
+    pending: bool  # a legacy marker: tools that rewrite files act on it
+    markers: List[str]
+
+    def all_problems(self) -> List[Problem]:
+        """For ``validate``: a pending migration is itself a failure, reported first."""
+        if not self.pending:
+            return self.problems
+        note = Problem(
+            "",
+            "pending migration to schema version 2 (legacy keys: " + ", ".join(self.markers)
+            + "); run `codequery-gitcfg migrate` to fix it",
+            1, 1,
+        )
+        return [note] + self.problems
+
+
+def check_gate(data: Mapping[str, Any], text: Optional[str] = None) -> Verdict:
+    """Everything wrong at the gate: schema errors and unknown keys of the migrated
+    config, and whether a migration is pending."""
     from .schema import check, with_positions
 
     result = migrate(data)
-    problems: List[Problem] = []
     errors, unknown = check(result.config)
-    if result.changes and legacy_markers(data):
-        # Positions refer to the text as written, so report against it when possible.
-        problems.append(
-            Problem(
-                "",
-                "pending migration to schema version 2 (legacy keys: "
-                + ", ".join(legacy_markers(data))
-                + "); run `codequery-gitcfg migrate` to fix it",
-                1 if text else None,
-                1 if text else None,
-            )
-        )
-    problems += with_positions(errors + unknown, text)
-    return result, problems
+    markers = legacy_markers(data)
+    return Verdict(result, with_positions(errors + unknown, text), bool(markers), markers)
 
 
 def runtime(data: Mapping[str, Any], text: Optional[str] = None, filename: Optional[str] = None) -> Dict[str, Any]:

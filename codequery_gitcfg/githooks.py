@@ -41,13 +41,9 @@ def _say_problems(problems: Sequence[Problem], label: Optional[str]) -> None:
 def judge(data: Mapping[str, object], text: str) -> tuple[MigrationResult, List[Problem], bool]:
     """(migration result, problems other than the pending migration, migration pending)."""
     from . import document
-    from .migrate import needs_rewrite
 
-    result, problems = document.check_gate(data, text)
-    pending = needs_rewrite(data)
-    if pending:  # check_gate reports it first; the hooks act on it instead
-        problems = [p for p in problems if not (p.path == "" and p.message.startswith("pending migration"))]
-    return result, problems, pending
+    verdict = document.check_gate(data, text)
+    return verdict.result, verdict.problems, verdict.pending
 
 
 def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
@@ -129,7 +125,7 @@ def _check_link_target(path: str) -> int:
 
     try:
         doc = document.read(path, CONFIG)
-        problems = document.check_gate(doc.data, doc.text)[1]
+        problems = document.check_gate(doc.data, doc.text).all_problems()
     except FileNotFoundError:
         problems = [Problem("", f"{CONFIG} is a symlink to a missing file")]
     except ConfigError as exc:

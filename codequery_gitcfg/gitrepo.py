@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass
-from typing import List, Mapping, Optional, Sequence
+from typing import List, Mapping, NamedTuple, Optional, Sequence
 
 from .errors import GitError, OutsideWorktreeError, Problem
 
 CONFIG_RELPATH = os.path.join(".code-query", "config.json")
 
 
-@dataclass(frozen=True)
-class Worktree:
+class Worktree(NamedTuple):
     root: str  # realpath of the worktree's top folder
     git_dir: str  # this worktree's git directory (differs per linked worktree)
     common_dir: str  # shared by all worktrees of the repository
@@ -55,17 +53,8 @@ def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, st
     while not os.path.isdir(folder) or os.path.islink(folder):
         folder = os.path.dirname(folder)
     if "GIT_DIR" in environ:
-        # GitPython would ignore an explicit path in favour of nothing; ask git.
-        try:
-            out = git.Git(folder).execute(
-                ["git", "rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
-                env=_repo_env(environ),
-            )
-        except git.GitCommandError:
-            return None
-        root, git_dir, common = str(out).splitlines()[:3]
-        common = os.path.join(folder, common) if not os.path.isabs(common) else common
-        return Worktree(os.path.realpath(root), os.path.realpath(git_dir), os.path.realpath(common))
+        # GitPython's Repo(path) would ignore the GIT_DIR that git set for a hook.
+        return discover(folder, environ)
     try:
         repo = git.Repo(folder, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -135,21 +124,32 @@ def git_lines(args: Sequence[str], **kwargs: object) -> List[str]:
 # -- hooks ----------------------------------------------------------------------
 # Hooks call plain git: it sees the environment git gave the hook (GIT_DIR in a
 # linked worktree, GIT_INDEX_FILE during a commit) exactly as git meant it.
-@dataclass(frozen=True)
-class StagedChange:
+class StagedChange(NamedTuple):
     status: str  # git's letter: A, M, T, D, U (unmerged)
     mode: str  # the index entry's mode, "120000" for a symlink
     sha: str  # the staged blob ("0" * 40 when deleted or unmerged)
 
 
-def hook_worktree(cwd: Optional[str], environ: Mapping[str, str]) -> Worktree:
-    """The worktree a hook (or ``hook`` typed in any subfolder) runs in."""
+def discover(cwd: Optional[str], environ: Mapping[str, str]) -> Optional[Worktree]:
+    """git's own answer in one ``rev-parse``: for hot paths (hooks, ``validate``), where
+    importing GitPython would cost more than the whole check. None outside a worktree."""
     folder = os.path.abspath(cwd or os.getcwd())
-    root, git_dir, common = git_lines(
-        ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"], cwd=folder, environ=environ
-    )[:3]
+    proc = run_git(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
+                   cwd=folder, environ=environ, check=False)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if proc.returncode != 0 or len(lines) < 3:
+        return None
+    root, git_dir, common = lines[:3]
     # --git-common-dir may answer relative to the folder git ran in.
     return Worktree(os.path.realpath(root), os.path.realpath(git_dir), os.path.realpath(os.path.join(folder, common)))
+
+
+def hook_worktree(cwd: Optional[str], environ: Mapping[str, str]) -> Worktree:
+    """The worktree a hook (or ``hook`` typed in any subfolder) runs in."""
+    worktree = discover(cwd, environ)
+    if worktree is None:
+        raise GitError(f"{os.path.abspath(cwd or os.getcwd())}: not a git repository (or not inside its worktree)")
+    return worktree
 
 
 def staged_change(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Optional[StagedChange]:

@@ -89,7 +89,7 @@ class ConfigManager:
         """Every problem of the file as text; empty when valid and current."""
         try:
             doc = document.read(self.path, self.config_path)
-            _, problems = document.check_gate(doc.data, doc.text)
+            problems = document.check_gate(doc.data, doc.text).all_problems()
         except FileNotFoundError:
             return [f"Configuration file not found: {self.config_path}"]
         except ConfigError as exc:
