@@ -5,17 +5,9 @@ import argparse
 import json
 import os
 import sys
-import warnings
-from typing import Any, Callable, Dict, List, Optional, Sequence, TextIO, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from .errors import ConfigError, Problem
-
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-def _show_warning(message: Any, category: Any, filename: str, lineno: int,
-                  file: Optional[TextIO] = None, line: Optional[str] = None) -> None:
-    print(f"warning: {message}", file=sys.stderr)
+from .errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, guarded
 
 
 # -- locating files -----------------------------------------------------------
@@ -323,18 +315,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse: --help is 0, wrong usage is 2
         return int(exc.code or 0)
-    warnings.showwarning = _show_warning
-    try:
-        return int(args.func(args))
-    except ConfigError as exc:
-        _report(exc)
-        return EXIT_FAIL
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAIL
-    except KeyboardInterrupt:
-        return 130
+    return guarded(lambda: int(args.func(args)))
 
 
 if __name__ == "__main__":

@@ -101,6 +101,8 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
         return 1
     if staged.mode == "120000":
         return _check_link_target(path)
+    if _already_valid(worktree, staged.sha):
+        return 0  # this very blob passed before, under the same code and schema
 
     from . import document, reader
 
@@ -115,8 +117,60 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     if problems:
         return _blocked(problems, path, raw, "not migrated: the migrated file would not be valid" if pending else None)
     if not pending:
+        _remember_valid(worktree, staged.sha)
         return 0
     return _migrate_staged(worktree, staged, path, raw, text, result, environ)
+
+
+# -- blobs that already passed ------------------------------------------------------
+# A blob id names its content, so a blob that passed once passes again under the
+# same rules: an unchanged staged config (every commit of a branch that does not
+# touch it, a retried commit) then costs no parse and no jsonschema import.
+_MEMO_LIMIT = 64 * 1024
+
+
+def _memo_path(worktree: gitrepo.Worktree) -> str:
+    return os.path.join(worktree.git_dir, "codequery-gitcfg", "valid-blobs")
+
+
+def _rules_key() -> str:
+    """Changes whenever the code or schema that judge a blob may have changed."""
+    from . import __version__
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    stamps = [os.stat(os.path.join(here, name)).st_mtime_ns
+              for name in ("schema.json", "reader.py", "document.py", "schema.py", "migrate.py", "githooks.py")]
+    return f"rules {__version__} {max(stamps)}"
+
+
+def _already_valid(worktree: gitrepo.Worktree, sha: str) -> bool:
+    try:
+        with open(_memo_path(worktree), encoding="ascii", errors="replace") as f:
+            lines = f.read(_MEMO_LIMIT).splitlines()
+    except OSError:
+        return False
+    return bool(lines) and lines[0] == _rules_key() and sha in lines[1:]
+
+
+def _remember_valid(worktree: gitrepo.Worktree, sha: str) -> None:
+    path = _memo_path(worktree)
+    key = _rules_key()
+    try:
+        with open(path, encoding="ascii", errors="replace") as f:
+            current = f.read(_MEMO_LIMIT + 1)
+    except OSError:
+        current = ""
+    try:
+        if current.startswith(key + "\n") and len(current) < _MEMO_LIMIT:
+            with open(path, "a", encoding="ascii") as f:
+                f.write(sha + "\n")
+        else:  # new rules, or full: start again
+            from .atomic import write_atomic
+
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            write_atomic(path, f"{key}\n{sha}\n".encode("ascii"))
+    except OSError:
+        pass  # a memo that cannot be written only costs the next commit a validation
 
 
 def _check_link_target(path: str) -> int:
@@ -294,3 +348,18 @@ def migrate_files(files: Sequence[str]) -> int:
     before = [stamp(name) for name in files]
     status = cmd_migrate(argparse.Namespace(files=list(files), check=False, diff=False))
     return 1 if before != [stamp(name) for name in files] else status
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """What the installed hook scripts run: ``NAME [ARGS...]`` as git passed them.
+
+    It skips argparse and the rest of the CLI on purpose: the hook starts on every
+    commit, and the staged path's budget goes to jsonschema.
+    """
+    from .errors import EXIT_USAGE, guarded
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        print(f"usage: hook NAME [ARGS...] (NAME: {', '.join(HOOKS)}, migrate)", file=sys.stderr)
+        return EXIT_USAGE
+    return guarded(lambda: run(args[0], args[1:], os.environ))
