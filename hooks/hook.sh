@@ -21,9 +21,16 @@ ours() {
     esac
     # One git call answers "the config is not concerned" before paying for Python.
     # git runs hooks at the top of the worktree, where the relative path holds.
+    staged=
     case $hook in
         pre-commit)
-            git diff --cached --quiet -- "$config" && return 0 ;;
+            # Its answer also goes to Python, which then need not ask again. If git
+            # fails here, Python asks itself and reports what is wrong.
+            if staged=$(git diff --cached --raw --no-abbrev --no-renames -- "$config" 2>/dev/null); then
+                [ -n "$staged" ] || return 0
+            else
+                staged=
+            fi ;;
         post-merge)
             # Against the working tree, not HEAD: a squash merge leaves HEAD alone.
             # Without ORIG_HEAD (a first pull) git fails and Python decides.
@@ -46,7 +53,7 @@ ours() {
     fi
     # Not `python -m`, which would put the current folder (this repository) first on sys.path.
     # Our hook never reads stdin: it stays whole for the hook chained below.
-    "$python" -c '
+    CODEQUERY_GITCFG_STAGED=$staged "$python" -c '
 import sys
 sys.path[:1] = [p for p in sys.path[:1] if p]
 try:
