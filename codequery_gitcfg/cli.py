@@ -11,12 +11,18 @@ from .errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, guarded
 
 
 # -- locating files -----------------------------------------------------------
+_found: List[Any] = []
+
+
 def _worktree() -> Any:
     # git rev-parse, not GitPython: validate and migrate --check run as hooks of
     # the pre-commit framework, where GitPython's import would dominate the run.
-    from .gitrepo import discover
+    # Asked once per run: every FILE is checked against the same worktree.
+    if not _found:
+        from .gitrepo import discover
 
-    return discover(os.getcwd(), os.environ)
+        _found.append(discover(os.getcwd(), os.environ))
+    return _found[0]
 
 
 def _label(path: str) -> str:
@@ -310,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    _found.clear()  # tests call main() from many folders in one process
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
