@@ -195,7 +195,7 @@ def _parse_value(key: str, raw: str) -> Any:
     if key not in kinds:
         raise ConfigError([Problem(key, _unknown_key(key))])
     try:
-        return env._parse(kinds[key], raw)
+        return env.parse_value(kinds[key], raw)
     except ValueError:
         raise ConfigError([Problem(key, f"{raw!r} is not a valid {kinds[key]}")]) from None
 
@@ -214,18 +214,10 @@ def cmd_set(args: argparse.Namespace) -> int:
     value = _parse_value(args.key, args.value)
     manager, label = _manager(args.file)
 
-    def change(data: Dict[str, Any]) -> None:
-        node = data
-        parts = args.key.split(".")
-        for part in parts[:-1]:
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                raise ConfigError([Problem(part, f"{part} must be an object")])
-            node = child
-        node[parts[-1]] = value
+    from .defaults import set_path
 
     _require_file(manager, label)
-    manager.update(change, strict=True)
+    manager.update(lambda data: set_path(data, args.key, value), strict=True)
     return EXIT_OK
 
 

@@ -63,3 +63,18 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> Dict[str
 def defaults() -> Dict[str, Any]:
     result: Dict[str, Any] = copy_json(DEFAULT_CONFIG)
     return result
+
+
+def set_path(data: Dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in place, creating objects on the way; never overwrite a non-object."""
+    node = data
+    parts = dotted.split(".")
+    for i, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            from .errors import ConfigError, Problem
+
+            where = ".".join(parts[: i + 1])
+            raise ConfigError([Problem(where, f"{where} must be an object")])
+        node = child
+    node[parts[-1]] = value

@@ -55,7 +55,8 @@ def variables() -> Dict[str, str]:
     return names
 
 
-def _parse(kind: str, raw: str) -> Any:
+def parse_value(kind: str, raw: str) -> Any:
+    """A text value (environment, command line) as the field's JSON type; ValueError if not."""
     text = raw.strip()
     if kind == "integer":
         if _INT.fullmatch(text) and len(text) <= 20:
@@ -94,7 +95,7 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
         if raw is None or raw == "":
             continue
         try:
-            value = _parse(kinds[path], raw)
+            value = parse_value(kinds[path], raw)
         except ValueError:
             problems.append(Problem(path, invalid_message(name, raw, _field_message(schema(), path))))
             continue
@@ -124,14 +125,8 @@ def _field_message(root: Mapping[str, Any], path: str) -> str:
 
 def apply(config: Dict[str, Any], overrides: List[Override]) -> Dict[str, Any]:
     """Set each override in place (the caller passes a private copy) and return it."""
+    from .defaults import set_path
+
     for override in overrides:
-        node = config
-        parts = override.path.split(".")
-        for part in parts[:-1]:
-            child = node.get(part)
-            if not isinstance(child, dict):
-                child = {}
-                node[part] = child
-            node = child
-        node[parts[-1]] = override.value
+        set_path(config, override.path, override.value)
     return config

@@ -167,3 +167,11 @@ def test_console_script_runs_as_a_process(in_repo: Path, write_config: Callable[
     write_config({"dataset_name": "x", "processing": {"batch_size": -3}})
     proc = subprocess.run([sys.executable, "-m", "codequery_gitcfg", "validate"], capture_output=True, text=True)
     assert proc.returncode == 1 and "batch_size" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_set_never_overwrites_a_non_object_parent(in_repo: Path, write_config: Callable[..., Path],
+                                                  capsys: Capture) -> None:
+    path = write_config('{"dataset_name": "x", "processing": [1, 2]}')
+    assert main(["set", "processing.batch_size", "3"]) == 1
+    assert "processing: processing must be an object" in capsys.readouterr().err
+    assert path.read_text() == '{"dataset_name": "x", "processing": [1, 2]}'
