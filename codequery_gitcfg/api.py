@@ -14,9 +14,10 @@ def apply_env(config: Dict[str, Any], environ: Mapping[str, str]) -> Dict[str, A
     overrides = env.collect(environ)
     if not overrides:
         return config
+    from .defaults import copy_json
     from .schema import check
 
-    result = env.apply(config, overrides)
+    result = env.apply(copy_json(config), overrides)
     by_path = {o.path: o for o in overrides}
     errors, _unknown = check({k: v for k, v in result.items() if v is not None})
     bad = [

@@ -1,6 +1,7 @@
 """Atomic, durable writes (SPEC 3): temp file in the same folder, fsync, replace, fsync dir."""
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -24,8 +25,19 @@ def write_atomic(path: str, data: bytes) -> bool:
     """Replace ``path`` with ``data``; return False (touching nothing) if unchanged.
 
     On any failure the original file is untouched, the temp file is removed and
-    the OSError reaches the caller.
+    an OSError naming ``path`` reaches the caller.
     """
+    try:
+        return _write(path, data)
+    except OSError as exc:
+        if exc.filename == path:
+            raise
+        # The failing call may have named the temp file, or nothing (write, fsync):
+        # the user needs to know which config could not be written.
+        raise OSError(exc.errno, exc.strerror or str(exc), path) from exc
+
+
+def _write(path: str, data: bytes) -> bool:
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -38,6 +50,10 @@ def write_atomic(path: str, data: bytes) -> bool:
                         return False
             except OSError:
                 pass
+        # os.replace only needs the folder to be writable; a file its owner made
+        # read-only is a decision to respect, as editors do.
+        if not os.access(path, os.W_OK):
+            raise PermissionError(errno.EACCES, "the config file is read-only", path)
         mode = stat.S_IMODE(st.st_mode)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=TMP_SUFFIX, dir=folder)

@@ -50,7 +50,9 @@ def _contained(path: str) -> str:
     from .gitrepo import contain
 
     worktree = _worktree()
-    return contain(os.path.abspath(path), worktree) if worktree else os.path.realpath(path)
+    # Joined, not abspath()'d: collapsing "link/.." by hand would skip the symlink
+    # that realpath must follow to see where the path really goes.
+    return contain(os.path.join(os.getcwd(), path), worktree) if worktree else os.path.realpath(path)
 
 
 def _manager(file: Optional[str]) -> Any:

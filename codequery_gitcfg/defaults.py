@@ -1,7 +1,8 @@
 """Defaults (SPEC 2.3), deep merge and cheap copies of JSON values."""
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping
+import math
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 DEFAULT_MODEL = "claude-3-5-sonnet-20240620"
 
@@ -78,3 +79,49 @@ def set_path(data: Dict[str, Any], dotted: str, value: Any) -> None:
             raise ConfigError([Problem(where, f"{where} must be an object")])
         node = child
     node[parts[-1]] = value
+
+
+MAX_DEPTH = 32  # the strict reader's limit; callers of the API get the same
+
+
+def json_problem(value: Any, allow_nonfinite: bool = False) -> Optional[Tuple[str, str]]:
+    """(dotted path, why) a caller's value cannot be a config; None if it can.
+
+    Iterative, so a structure nested 10,000 deep or containing itself is refused
+    instead of ending in RecursionError; what passes can be written and read back
+    by the strict reader (no lone surrogate, no non-JSON type, and unless
+    ``allow_nonfinite`` no NaN: then the schema judges known fields by their rule).
+    """
+    from .locate import join_path
+
+    stack: List[Tuple[Any, List[object]]] = [(value, [])]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, (dict, list)):
+            if len(path) >= MAX_DEPTH:
+                return join_path(path), f"nesting deeper than {MAX_DEPTH} levels"
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in items:
+                if isinstance(node, dict):
+                    if not isinstance(key, str):
+                        return join_path(path), f"key {key!r} is not a string"
+                    if _lone_surrogate(key):
+                        return join_path(path), f"key {key!r} contains a lone surrogate"
+                stack.append((child, path + [key]))
+        elif isinstance(node, str):
+            if _lone_surrogate(node):
+                return join_path(path), f"{node!r} contains a lone surrogate (not valid UTF-8 text)"
+        elif isinstance(node, float):
+            if not allow_nonfinite and not math.isfinite(node):
+                return join_path(path), f"{node!r} is not a JSON number"
+        elif node is not None and not isinstance(node, (bool, int)):
+            return join_path(path), f"{type(node).__name__} value {node!r} is not JSON"
+    return None
+
+
+def _lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False

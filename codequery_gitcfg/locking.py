@@ -14,6 +14,18 @@ _locks: Dict[str, Any] = {}
 _locks_guard = threading.Lock()
 
 
+def _after_fork() -> None:
+    # A forked child builds its own lock objects: an inherited one shares the
+    # parent's descriptor (filelock refuses it), and the guard may have been
+    # held by a thread that does not exist in the child.
+    global _locks_guard
+    _locks.clear()
+    _locks_guard = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
 def _lock_for(path: str) -> Any:
     # One FileLock object per path: filelock's per-thread counter then makes
     # nested use in one thread re-entrant instead of a self-deadlock.

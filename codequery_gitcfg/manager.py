@@ -164,13 +164,21 @@ class ConfigManager:
         return deep_merge(values, {k: v for k, v in DEFAULT_CONFIG.items() if k != "dataset_name"})
 
     def _check(self, data: Dict[str, Any], strict: bool) -> None:
+        from .defaults import json_problem
         from .schema import check
 
-        errors, unknown = check(data)
-        if strict:
-            errors += unknown
-        if errors:
-            raise ConfigError(errors, self.config_path)
+        # A change may have added what migrate() never saw: shape first (so the
+        # schema never meets a 10,000-deep value), then each field's rule, then
+        # what the file could not hold (NaN under an unknown key).
+        problem = json_problem(data, allow_nonfinite=True)
+        if problem is None:
+            errors, unknown = check(data)
+            errors += unknown if strict else []
+            if errors:
+                raise ConfigError(errors, self.config_path)
+            problem = json_problem(data)
+        if problem:
+            raise ConfigError([Problem(*problem)], self.config_path)
 
     def _write(self, data: Dict[str, Any], style: fmt.Style) -> None:
         path = self.path

@@ -175,9 +175,17 @@ def _with_version(config: Config) -> Config:
 
 
 def migrate(config: Mapping[str, Any], from_version: Optional[int] = None) -> MigrationResult:
+    from .defaults import json_problem
+
+    if not isinstance(config, Mapping):
+        raise ConfigError([Problem("", f"the configuration must be a JSON object, not {type(config).__name__}")])
+    problem = json_problem(config, allow_nonfinite=True)
+    if problem:
+        raise ConfigError([Problem(*problem)])
+    if from_version is not None:
+        # Same rules as a schema_version written in the file.
+        detect_version({"schema_version": from_version})
     version = detect_version(config) if from_version is None else from_version
-    if version > CURRENT_SCHEMA_VERSION:
-        detect_version({"schema_version": version})  # raises the newer-version error
     current: Config = copy_json(dict(config))
     changes: List[str] = []
     for step_from in range(version, CURRENT_SCHEMA_VERSION):

@@ -325,3 +325,25 @@ def test_effective_config_in_linked_worktree(repo: Path, write_config: Callable[
     assert config["dataset_name"] == "project"
     m = ConfigManager(tmp_path / "wt" / ".code-query" / "config.json")
     assert "/.git/worktrees/wt/" in m.lock_path
+
+
+@pytest.mark.parametrize("bad,needle", [
+    ({"dataset_name": "x", "extra": float("nan")}, "extra: nan is not a JSON number"),
+    ({"dataset_name": "x", "extra": {1, 2}}, "extra: set value"),
+    ({"dataset_name": "x", "extra": {1: "a"}}, "extra: key 1 is not a string"),
+    ({"dataset_name": "x\udcff"}, "dataset_name: 'x\\udcff' contains a lone surrogate"),
+])
+def test_save_config_refuses_what_the_file_could_not_hold(manager: ConfigManager, bad: dict, needle: str) -> None:
+    before = Path(manager.path).read_bytes()
+    with pytest.raises(ConfigError) as info:
+        manager.save_config(bad)
+    assert needle in str(info.value)
+    assert Path(manager.path).read_bytes() == before
+
+
+def test_read_only_file_is_not_replaced(manager: ConfigManager) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root may write any file; tests/test_reliability_faults.py covers it as another user")
+    os.chmod(manager.path, 0o444)
+    with pytest.raises(PermissionError, match="read-only"):
+        manager.update_processing_mode("auto")
