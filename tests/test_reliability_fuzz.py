@@ -794,6 +794,10 @@ ATTACKS = [
     ("case trick .Git -> .git", ".Git/config"),
     ("case trick .GIT folder", ".GIT/config.json"),
     ("case trick with '..'", ".GIT/../.git/HEAD"),
+    # os.path.realpath stops at a symlink loop and normalises the rest lexically,
+    # leaving "link-out" unresolved: the string looks inside, the kernel goes outside.
+    ("symlink loop hides a later symlink", "loop/../link-out/config.json"),
+    ("symlink loop hides a later symlink (new file)", "loop/../link-out/a/new.json"),
 ]
 
 
