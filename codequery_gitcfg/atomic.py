@@ -6,6 +6,7 @@ import os
 import stat
 import tempfile
 import threading
+from typing import Optional
 
 TMP_PREFIX = ".cqcfg-"
 TMP_SUFFIX = ".tmp"
@@ -21,14 +22,15 @@ def _current_umask() -> int:
     return mask
 
 
-def write_atomic(path: str, data: bytes) -> bool:
+def write_atomic(path: str, data: bytes, mode: Optional[int] = None) -> bool:
     """Replace ``path`` with ``data``; return False (touching nothing) if unchanged.
 
-    On any failure the original file is untouched, the temp file is removed and
-    an OSError naming ``path`` reaches the caller.
+    The file keeps its permission bits (a new one gets ``0666 & ~umask``) unless
+    ``mode`` is given. On any failure the original file is untouched, the temp
+    file is removed and an OSError naming ``path`` reaches the caller.
     """
     try:
-        return _write(path, data)
+        return _write(path, data, mode)
     except OSError as exc:
         if exc.filename == path:
             raise
@@ -37,13 +39,13 @@ def write_atomic(path: str, data: bytes) -> bool:
         raise OSError(exc.errno, exc.strerror or str(exc), path) from exc
 
 
-def _write(path: str, data: bytes) -> bool:
+def _write(path: str, data: bytes, wanted: Optional[int]) -> bool:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        mode = 0o666 & ~_current_umask()
+        mode = 0o666 & ~_current_umask() if wanted is None else wanted
     else:
-        if st.st_size == len(data):
+        if st.st_size == len(data) and wanted in (None, stat.S_IMODE(st.st_mode)):
             try:
                 with open(path, "rb") as f:
                     if f.read(len(data) + 1) == data:
@@ -54,7 +56,7 @@ def _write(path: str, data: bytes) -> bool:
         # read-only is a decision to respect, as editors do.
         if not os.access(path, os.W_OK):
             raise PermissionError(errno.EACCES, "the config file is read-only", path)
-        mode = stat.S_IMODE(st.st_mode)
+        mode = stat.S_IMODE(st.st_mode) if wanted is None else wanted
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=TMP_SUFFIX, dir=folder)
     try:

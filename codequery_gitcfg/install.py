@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import tempfile
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
 
 from . import __version__, gitrepo
+from .atomic import write_atomic
 from .githooks import HOOKS
 
 CHAINED = ".codequery-gitcfg.orig"
@@ -84,24 +84,6 @@ def inspect(hooks_dir: str, hook: str) -> HookFile:
     return HookFile(hook, path, "ours", head, marker.group(2).decode("ascii", "replace"), words[0] if words else None)
 
 
-def _write_script(path: str, data: bytes) -> None:
-    """Replace atomically: git may start the hook at any moment."""
-    fd, tmp = tempfile.mkstemp(prefix=".codequery-gitcfg-", suffix=".tmp", dir=os.path.dirname(path))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o755)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _describe(worktree: gitrepo.Worktree, environ: Mapping[str, str]) -> str:
     hooks_dir, configured = gitrepo.hooks_path(worktree, environ)
     print(f"hooks folder: {hooks_dir}" + (f" (core.hooksPath = {configured})" if configured is not None else ""))
@@ -127,7 +109,8 @@ def install(worktree: gitrepo.Worktree, hook_types: Sequence[str], python: str, 
                 continue
             os.rename(found.path, found.chained)
             note = f" (the hook that was there is kept as {os.path.basename(found.chained)} and runs after ours)"
-        _write_script(found.path, script)
+        # Atomic: git may start the hook at any moment.
+        write_atomic(found.path, script, mode=0o755)
         print(f"  {hook}: {'updated' if found.state == 'ours' else 'installed'}{note}")
     print(f"the hooks run {python}")
     return status
