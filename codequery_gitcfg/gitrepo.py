@@ -76,9 +76,28 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
+def _unresolved(real: str) -> bool:
+    """True when realpath gave up (a symlink loop): it then leaves the looping link,
+    and a ".." after it, in its answer, and where the path really leads is unknown."""
+    if ".." in real.split(os.sep):
+        return True
+    prefix = real
+    while True:
+        if os.path.islink(prefix):
+            return True
+        parent = os.path.dirname(prefix)
+        if parent == prefix:
+            return False
+        prefix = parent
+
+
 def contain(path: str, worktree: Worktree) -> str:
     """Resolve ``path`` (symlinks too) and refuse anything outside the worktree."""
     real = os.path.realpath(path)
+    if _unresolved(real):
+        raise OutsideWorktreeError(
+            [Problem("", f"{path} cannot be resolved (a symlink loop), so it may lead outside the worktree; refused")]
+        )
     parts = os.path.relpath(real, worktree.root).split(os.sep)
     if not _inside(real, worktree.root):
         raise OutsideWorktreeError(

@@ -181,48 +181,47 @@ def _run_injections(cfg: Path, op: str, capsys: pytest.CaptureFixture[str]) -> T
     unnamed: List[str] = []
     real_path = os.path.realpath(cfg)
     for name, nth, short in plan:
-        if True:
-            original = _prepare(cfg, content)
-            capsys.readouterr()
-            where = f"{op}: {name} call {nth}" + (f" (short writes of {short} bytes)" if short else "")
-            raised: Optional[BaseException] = None
-            with injected(Faults(name, nth, short)) as faults, warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                try:
-                    result = write(cfg)
-                except BaseException as exc:  # noqa: BLE001 - judged below
-                    raised, result = exc, None
-            err = capsys.readouterr().err
-            assert faults.fired, where
-            injections += 1
-            leftovers = temp_files(cfg.parent)
-            if leftovers:
-                broken.append(f"{where}: temp files left: {leftovers}")
-                for leftover in leftovers:
-                    os.unlink(cfg.parent / leftover)
-            failed = raised is not None or (op == "cli_set" and result != 0)
-            if faults.fired_after_replace:
-                # Only the folder's fsync comes after the replace: the new file is in place,
-                # so reporting a failure now would break "on failure the original is untouched".
-                if failed or _state(cfg) == original:
-                    broken.append(f"{where}: a fault after os.replace must not fail the write ({raised!r}, rc={result})")
-                continue
-            if not failed:
-                broken.append(f"{where}: the fault was swallowed: the write reported success")
-                continue
-            if _state(cfg) != original:
-                broken.append(f"{where}: the original file changed")
-            if op == "cli_set":
-                if result != 1 or "Traceback" in err:
-                    broken.append(f"{where}: CLI exit {result}, stderr {err!r}")
-                if CONFIG_REL not in err:
-                    unnamed.append(f"{where}: CLI stderr {err.strip()!r}")
-                continue
-            if not isinstance(raised, OSError):
-                broken.append(f"{where}: {raised!r} is not the OSError")
-                continue
-            if real_path not in str(raised):
-                unnamed.append(f"{where}: {raised!r} -> str {str(raised)!r}")
+        original = _prepare(cfg, content)
+        capsys.readouterr()
+        where = f"{op}: {name} call {nth}" + (f" (short writes of {short} bytes)" if short else "")
+        raised: Optional[BaseException] = None
+        with injected(Faults(name, nth, short)) as faults, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                result = write(cfg)
+            except BaseException as exc:  # noqa: BLE001 - judged below
+                raised, result = exc, None
+        err = capsys.readouterr().err
+        assert faults.fired, where
+        injections += 1
+        leftovers = temp_files(cfg.parent)
+        if leftovers:
+            broken.append(f"{where}: temp files left: {leftovers}")
+            for leftover in leftovers:
+                os.unlink(cfg.parent / leftover)
+        failed = raised is not None or (op == "cli_set" and result != 0)
+        if faults.fired_after_replace:
+            # Only the folder's fsync comes after the replace: the new file is in place,
+            # so reporting a failure now would break "on failure the original is untouched".
+            if failed or _state(cfg) == original:
+                broken.append(f"{where}: a fault after os.replace must not fail the write ({raised!r}, rc={result})")
+            continue
+        if not failed:
+            broken.append(f"{where}: the fault was swallowed: the write reported success")
+            continue
+        if _state(cfg) != original:
+            broken.append(f"{where}: the original file changed")
+        if op == "cli_set":
+            if result != 1 or "Traceback" in err:
+                broken.append(f"{where}: CLI exit {result}, stderr {err!r}")
+            if CONFIG_REL not in err:
+                unnamed.append(f"{where}: CLI stderr {err.strip()!r}")
+            continue
+        if not isinstance(raised, OSError):
+            broken.append(f"{where}: {raised!r} is not the OSError")
+            continue
+        if real_path not in str(raised):
+            unnamed.append(f"{where}: {raised!r} -> str {str(raised)!r}")
     return injections, broken, unnamed
 
 

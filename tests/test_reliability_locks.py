@@ -142,14 +142,13 @@ def test_stale_lock_from_killed_holder_does_not_block(tmp_path: Path) -> None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         assert os.path.exists(lock_path), "the killed holder's lock file should still be there"
-        t0 = time.monotonic()
-        manager.update_processing_mode("auto")
-        assert time.monotonic() - t0 < 0.9
+        manager.update_processing_mode("auto")  # lock_timeout=1: a blocking stale lock raises
     # 2. Killed at random instants while looping over locked updates.
     rng = random.Random()
     rounds = scaled(30, 1000)
     deadline = Deadline(seconds(10, 600))
     done = 0
+    slowest = 0.0
     while done < rounds and not deadline.passed:
         r, w = os.pipe()
         pid = fork_call(_update_forever, str(cfg), w)
@@ -160,8 +159,9 @@ def test_stale_lock_from_killed_holder_does_not_block(tmp_path: Path) -> None:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         t0 = time.monotonic()
+        # lock_timeout=1: a killed holder's lock that blocked would raise LockTimeoutError.
         manager.update(lambda d: d["processing"].__setitem__("max_retries", done % 100))
-        assert time.monotonic() - t0 < 0.9, "a killed holder's lock blocked the next writer"
+        slowest = max(slowest, time.monotonic() - t0)
         assert strict_read(cfg)["processing"]["max_retries"] == done % 100
         done += 1
     # 3. Garbage in a stale lock file (another tool, an old filelock) does not matter either.
@@ -169,7 +169,7 @@ def test_stale_lock_from_killed_holder_does_not_block(tmp_path: Path) -> None:
         f.write(b"12345\nnot a pid\x00" * 10)
     manager.update_processing_mode("manual")
     assert os.path.exists(lock_path)
-    report("locks.stale", killed_holders=done + 1, garbage_lock_files=1)
+    report("locks.stale", killed_holders=done + 1, garbage_lock_files=1, slowest_update_after_kill=round(slowest, 3))
 
 
 def test_nested_use_in_one_thread_never_deadlocks(tmp_path: Path) -> None:
