@@ -135,11 +135,6 @@ def run_git(args: Sequence[str], cwd: Optional[str] = None, input: Optional[byte
     return proc
 
 
-def git_lines(args: Sequence[str], **kwargs: object) -> List[str]:
-    out = run_git(args, **kwargs).stdout.decode("utf-8", "surrogateescape")  # type: ignore[arg-type]
-    return [line for line in out.splitlines() if line]
-
-
 # -- hooks ----------------------------------------------------------------------
 # Hooks call plain git: it sees the environment git gave the hook (GIT_DIR in a
 # linked worktree, GIT_INDEX_FILE during a commit) exactly as git meant it.

@@ -157,10 +157,6 @@ class MigrationResult(NamedTuple):
     from_version: int
     changes: List[str]
 
-    @property
-    def changed(self) -> bool:
-        return bool(self.changes)
-
 
 def _with_version(config: Config) -> Config:
     """Put schema_version first (after $schema): adding a first key is a one-line diff."""
