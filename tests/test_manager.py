@@ -340,3 +340,15 @@ def test_save_config_refuses_what_the_file_could_not_hold(manager: ConfigManager
     assert needle in str(info.value)
     assert Path(manager.path).read_bytes() == before
 
+
+
+def test_deeper_values_are_copied_too(manager: ConfigManager) -> None:
+    # Two copy strategies: flat containers are copied one level down; anything
+    # deeper (here under an unknown key) goes through a full copy.
+    Path(manager.path).write_text(json.dumps({"dataset_name": "x", "extra": {"a": {"b": [1]}}}))
+    with pytest.warns(UserWarning):
+        first = manager.load_config()
+    first["extra"]["a"]["b"].append(2)
+    first["processing"]["mode"] = "auto"
+    second = manager.load_config()
+    assert second["extra"] == {"a": {"b": [1]}} and second["processing"]["mode"] == "manual"
