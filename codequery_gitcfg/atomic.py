@@ -15,7 +15,15 @@ _umask_lock = threading.Lock()
 
 
 def _current_umask() -> int:
-    # os.umask can only be read by setting it; serialise the swap across threads.
+    # Linux reports it without changing it; elsewhere os.umask can only be read
+    # by setting it, which another thread creating a file could observe.
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     with _umask_lock:
         mask = os.umask(0o022)
         os.umask(mask)
@@ -85,12 +93,16 @@ def _fsync_dir(folder: str) -> None:
         dfd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except OSError:
         return
+    # The new file is already in place: nothing here may report the write as failed.
     try:
         os.fsync(dfd)
     except OSError:
-        pass  # some filesystems refuse fsync on a directory; the data is already safe
+        pass  # some filesystems refuse fsync on a directory
     finally:
-        os.close(dfd)
+        try:
+            os.close(dfd)
+        except OSError:
+            pass
 
 
 def _prefix(path: str) -> str:

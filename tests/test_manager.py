@@ -352,3 +352,33 @@ def test_deeper_values_are_copied_too(manager: ConfigManager) -> None:
     first["processing"]["mode"] = "auto"
     second = manager.load_config()
     assert second["extra"] == {"a": {"b": [1]}} and second["processing"]["mode"] == "manual"
+
+
+def test_new_file_mode_does_not_touch_the_process_umask(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Reading the umask by setting it would briefly change it for every thread.
+    calls: list[int] = []
+    real_umask = os.umask
+    monkeypatch.setattr(os, "umask", lambda mask: calls.append(mask) or real_umask(mask))
+    m = ConfigManager(repo / ".code-query" / "config.json")
+    assert m.create_default_config()
+    if os.path.exists("/proc/self/status"):
+        assert calls == []
+    mask = real_umask(0)
+    real_umask(mask)
+    assert stat.S_IMODE(os.stat(m.path).st_mode) == 0o666 & ~mask
+
+
+def test_a_failing_directory_close_after_the_replace_is_not_a_failed_write(
+        manager: ConfigManager, monkeypatch: pytest.MonkeyPatch) -> None:
+    real_close = os.close
+
+    def close(fd: int) -> None:
+        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        real_close(fd)
+        if is_dir:
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "close", close)
+    manager.update_processing_mode("auto")  # the new file is in place: no error to report
+    monkeypatch.undo()
+    assert manager.load_config()["processing"]["mode"] == "auto"
