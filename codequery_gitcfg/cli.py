@@ -11,18 +11,19 @@ from .errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, guarded
 
 
 # -- locating files -----------------------------------------------------------
-_found: List[Any] = []
+_found: Dict[Tuple[str, Optional[str], Optional[str]], Any] = {}
 
 
 def _worktree() -> Any:
     # git rev-parse, not GitPython: validate and migrate --check run as hooks of
     # the pre-commit framework, where GitPython's import would dominate the run.
-    # Asked once per run: every FILE is checked against the same worktree.
-    if not _found:
+    # Asked once per folder (and GIT_DIR): every FILE is checked against it.
+    key = (os.getcwd(), os.environ.get("GIT_DIR"), os.environ.get("GIT_WORK_TREE"))
+    if key not in _found:
         from .gitrepo import discover
 
-        _found.append(discover(os.getcwd(), os.environ))
-    return _found[0]
+        _found[key] = discover(key[0], os.environ)
+    return _found[key]
 
 
 def _label(path: str) -> str:
@@ -60,7 +61,9 @@ def _manager(file: Optional[str]) -> Any:
 
     label, path = resolve_files([file] if file else [])[0]
     _contained(path)
-    return ConfigManager(label), label
+    # The worktree the CLI already found: one answer for the check above and for
+    # the manager's own containment and lock path.
+    return ConfigManager(label, worktree=_worktree()), label
 
 
 # -- commands -----------------------------------------------------------------
@@ -310,7 +313,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    _found.clear()  # tests call main() from many folders in one process
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -130,11 +130,7 @@ class ConfigManager:
         data = migrate(config).config
         with hold(self.lock_path, self.lock_timeout):
             self._check(data, strict=False)
-            try:
-                style = document.read(self.path, self.config_path).style
-            except (FileNotFoundError, ConfigError):
-                style = fmt.Style()
-            self._write(data, style)
+            self._write(data, self._current_style())
 
     def update_processing_mode(self, mode: str) -> None:
         if mode not in ("manual", "auto"):
@@ -179,6 +175,16 @@ class ConfigManager:
             problem = json_problem(data)
         if problem:
             raise ConfigError([Problem(*problem)], self.config_path)
+
+    def _current_style(self) -> fmt.Style:
+        """The formatting of the file being replaced; only its text is needed, not a parse."""
+        from . import reader
+
+        try:
+            raw, _ = reader.read_bytes(self.path)
+            return fmt.detect(reader.decode(raw), bom=raw.startswith(b"\xef\xbb\xbf"))
+        except (OSError, ConfigError):
+            return fmt.Style()
 
     def _write(self, data: Dict[str, Any], style: fmt.Style) -> None:
         path = self.path

@@ -175,3 +175,21 @@ def test_set_never_overwrites_a_non_object_parent(in_repo: Path, write_config: C
     assert main(["set", "processing.batch_size", "3"]) == 1
     assert "processing: processing must be an object" in capsys.readouterr().err
     assert path.read_text() == '{"dataset_name": "x", "processing": [1, 2]}'
+
+
+def test_hook_fixer_in_two_repositories_in_one_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      capsys: Capture) -> None:
+    # The CLI remembers the worktree it found per folder; a second repository in the
+    # same process (the fixer called without cli.main) must not be judged by the first.
+    from codequery_gitcfg import githooks
+
+    for name in ("one", "two"):
+        root = tmp_path / name
+        root.mkdir()
+        git(root, "init", "-q")
+        (root / ".code-query").mkdir()
+        (root / ".code-query" / "config.json").write_text(json.dumps(LEGACY_AUTO))
+        monkeypatch.chdir(root)
+        assert githooks.main(["migrate", ".code-query/config.json"]) == 1  # rewrote it
+        assert "outside the worktree" not in capsys.readouterr().err
+        assert json.loads((root / ".code-query" / "config.json").read_text())["processing"] == {"mode": "auto"}
