@@ -183,7 +183,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         # cached load, in process: an unchanged file, older than the racy window.
         from codequery_gitcfg import ConfigManager
-        from codequery_gitcfg.schema import _get_validator
+        from codequery_gitcfg.core.schema import _get_validator
 
         path = repo / CONFIG
         path.write_text(json.dumps(VALID, indent=2) + "\n")

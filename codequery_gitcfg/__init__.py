@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError, UnknownKeyWarning, UnknownModelWarning
-from .migrate import CURRENT_SCHEMA_VERSION, ConfigMigrator
+from .core.errors import ConfigError, UnknownKeyWarning, UnknownModelWarning
+from .core.migrate import CURRENT_SCHEMA_VERSION, ConfigMigrator
+from .core.version import __version__
 
 if TYPE_CHECKING:
-    from .api import effective_config, load_config_with_env_override
-    from .manager import ConfigManager
-
-__version__ = "0.1.0"
+    from .api import ConfigManager, effective_config, load_config_with_env_override
 
 _LAZY = {
-    "ConfigManager": "manager",
+    "ConfigManager": "api",
     "effective_config": "api",
     "load_config_with_env_override": "api",
 }
@@ -29,6 +27,7 @@ __all__ = [
     "ConfigMigrator",
     "UnknownKeyWarning",
     "UnknownModelWarning",
+    "__version__",
     "effective_config",
     "load_config_with_env_override",
 ]

@@ -1,36 +1,33 @@
-"""The functions hooks and the Huey post-commit hook call."""
+"""The Python API: Code Query's ``ConfigManager`` drop-in and the functions hooks call.
+
+This is where GitPython is wired in: the public ``ConfigManager`` finds its
+worktree through the git layer, so containment and the lock path follow the
+repository the file is really in.
+"""
 from __future__ import annotations
 
 import os
 from typing import Any, Dict, Mapping, Optional
 
-from . import env
-from .errors import ConfigError, EnvOverrideError, GitError, Problem
-from .manager import ConfigManager
+from .core.errors import ConfigError, GitError
+from .core.judge import apply_env
+from .git.repo import find_worktree
+from .store import manager as _store
+from .store.locking import DEFAULT_TIMEOUT
+from .store.paths import Worktree
+
+_UNSET: Any = _store._UNSET
 
 
-def apply_env(config: Dict[str, Any], environ: Mapping[str, str]) -> Dict[str, Any]:
-    """Apply CODEQUERY_* overrides to a private copy, validated by the field's rules."""
-    overrides = env.collect(environ)
-    if not overrides:
-        return config
-    from .defaults import copy_json
-    from .schema import check
+class ConfigManager(_store.ConfigManager):
+    """Reads, validates, caches and atomically writes one config file (Code Query's API)."""
 
-    result = env.apply(copy_json(config), overrides)
-    by_path = {o.path: o for o in overrides}
-    errors, _unknown = check({k: v for k, v in result.items() if v is not None})
-    bad = [
-        Problem(p.path, env.invalid_message(by_path[p.path].name, by_path[p.path].raw, p.message))
-        for p in errors
-        if p.path in by_path
-    ]
-    if bad:
-        raise EnvOverrideError(bad)
-    return result
+    def __init__(self, config_path: "str | os.PathLike[str]", *, worktree: Optional[Worktree] = _UNSET,
+                 lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+        super().__init__(config_path, worktree=worktree, lock_timeout=lock_timeout, finder=find_worktree)
 
 
-def load_config_with_env_override(config_manager: ConfigManager,
+def load_config_with_env_override(config_manager: _store.ConfigManager,
                                   environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     return apply_env(config_manager.load_config(), os.environ if environ is None else environ)
 
@@ -39,8 +36,6 @@ def effective_config(path: "str | os.PathLike[str] | None" = None,
                      environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     """Find the worktree from ``path`` (default: cwd), read, migrate in memory, validate,
     merge defaults and apply overrides. Never writes. Returns a plain dict."""
-    from .gitrepo import find_worktree
-
     environ = os.environ if environ is None else environ
     start = os.fspath(path) if path is not None else os.getcwd()
     worktree = find_worktree(start, environ)
@@ -50,4 +45,4 @@ def effective_config(path: "str | os.PathLike[str] | None" = None,
     return apply_env(ConfigManager(config_path, worktree=worktree).load_config(), environ)
 
 
-__all__ = ["ConfigError", "apply_env", "effective_config", "load_config_with_env_override"]
+__all__ = ["ConfigError", "ConfigManager", "apply_env", "effective_config", "load_config_with_env_override"]

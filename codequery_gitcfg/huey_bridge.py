@@ -19,7 +19,22 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Literal, Mapping, Optional, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    List,
+    Literal,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    Union,
+)
+
+from .core.defaults import DEFAULT_PROCESSING
+from .core.errors import ConfigError
+from .core.judge import field_errors
+from .git.repo import find_worktree
 
 if TYPE_CHECKING:
     # huey ships no type information; "unused-ignore" keeps this quiet whether
@@ -111,10 +126,6 @@ def plan_dispatch(
 
     # Missing keys take their defaults; values are judged by the schema, the
     # same rules and messages as the file (no second validator here).
-    from .defaults import DEFAULT_PROCESSING
-    from .errors import ConfigError
-    from .schema import check
-
     processing = config.get("processing")
     if processing is None:
         processing = {}
@@ -122,7 +133,7 @@ def plan_dispatch(
         raise ConfigError("processing: processing must be an object")
     processing = {**DEFAULT_PROCESSING, **processing}
     dataset_name = config.get("dataset_name")
-    errors, _unknown = check({"dataset_name": dataset_name or "unnamed", "processing": processing})
+    errors = field_errors({"dataset_name": dataset_name or "unnamed", "processing": processing})
     if errors:
         raise ConfigError(errors)
     mode = processing["mode"]
@@ -277,8 +288,6 @@ def default_huey(
 
 def _git_dir(path: Optional[PathArg] = None, *, environ: Optional[Mapping[str, str]] = None) -> Path:
     """Absolute git directory of the worktree containing ``path`` (default: cwd)."""
-    from .gitrepo import find_worktree
-
     start = os.getcwd() if path is None else os.path.abspath(os.fspath(path))
     if not os.path.exists(start):
         raise ValueError(f"not a git repository: {start} does not exist")

@@ -57,7 +57,7 @@ ours() {
 import sys
 sys.path[:1] = [p for p in sys.path[:1] if p]
 try:
-    from codequery_gitcfg.githooks import main
+    from codequery_gitcfg.cli.hook import main
 except ImportError as exc:
     sys.exit(f"codequery-gitcfg: cannot run the hook with {sys.executable}: {exc}; run `codequery-gitcfg install` again from the environment that has codequery-gitcfg")
 sys.exit(main())

@@ -88,7 +88,7 @@ def init_repo(root: Path, config: Optional[Dict[str, Any]] = None, commit: bool 
 
 def temp_files(folder: "str | os.PathLike[str]") -> List[str]:
     """Temp files of the atomic writer (``.cqcfg-*.tmp``) left in ``folder``."""
-    from codequery_gitcfg.atomic import TMP_PREFIX, TMP_SUFFIX
+    from codequery_gitcfg.store.atomic import TMP_PREFIX, TMP_SUFFIX
 
     return sorted(n for n in os.listdir(folder) if n.startswith(TMP_PREFIX) and n.endswith(TMP_SUFFIX))
 
@@ -97,24 +97,26 @@ def strict_read(path: "str | os.PathLike[str]") -> Dict[str, Any]:
     """The core's strict reader plus the run-time validation: raises on anything torn or invalid."""
     import warnings
 
-    from codequery_gitcfg import document
+    from codequery_gitcfg.core import judge
+    from codequery_gitcfg.store import files
 
-    doc = document.read(os.fspath(path))
+    doc = files.read(os.fspath(path))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        document.runtime(doc.data, doc.text)
+        judge.runtime(judge.judge(doc.data, doc.text))
     return doc.data
 
 
 def read_valid(path: "str | os.PathLike[str]") -> Dict[str, Any]:
     """Like ``strict_read`` but thread-safe (no warnings machinery): the strict
     reader, the migration and the schema's errors (unknown keys aside)."""
-    from codequery_gitcfg import document
-    from codequery_gitcfg.errors import ConfigError
-    from codequery_gitcfg.migrate import migrate
-    from codequery_gitcfg.schema import check
+    from codequery_gitcfg.core import judge
+    from codequery_gitcfg.store import files
+    from codequery_gitcfg.core.errors import ConfigError
+    from codequery_gitcfg.core.migrate import migrate
+    from codequery_gitcfg.core.schema import check
 
-    doc = document.read(os.fspath(path))
+    doc = files.read(os.fspath(path))
     errors, _ = check(migrate(doc.data).config)
     if errors:
         raise ConfigError(errors, os.fspath(path))
@@ -163,7 +165,7 @@ def _forget_inherited_locks() -> None:
     clear the cache here so they test what they are about. Harmless once fixed.
     """
     try:
-        from codequery_gitcfg import locking
+        from codequery_gitcfg.store import locking
     except ImportError:
         return
     locks = getattr(locking, "_locks", None)

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import pytest
 
-from codequery_gitcfg.cli import main
+from codequery_gitcfg.cli.main import main
 
 from conftest import LEGACY_AUTO, VALID, git
 
@@ -181,7 +181,7 @@ def test_hook_fixer_in_two_repositories_in_one_process(tmp_path: Path, monkeypat
                                                       capsys: Capture) -> None:
     # The CLI remembers the worktree it found per folder; a second repository in the
     # same process (the fixer called without cli.main) must not be judged by the first.
-    from codequery_gitcfg import githooks
+    from codequery_gitcfg.cli import hook as githooks
 
     for name in ("one", "two"):
         root = tmp_path / name

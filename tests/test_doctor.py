@@ -6,8 +6,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
-from codequery_gitcfg import install as installer
-from codequery_gitcfg.gitrepo import find_worktree
+from codequery_gitcfg.git import install as installer
+from codequery_gitcfg.git.repo import find_worktree
 from conftest import LEGACY_CAMEL, VALID, git
 from test_hooks_helpers import cli, install
 

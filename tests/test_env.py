@@ -8,8 +8,8 @@ from typing import Callable, Dict
 import pytest
 
 from codequery_gitcfg import ConfigManager, effective_config, load_config_with_env_override
-from codequery_gitcfg.env import variables
-from codequery_gitcfg.errors import EnvOverrideError
+from codequery_gitcfg.core.env import variables
+from codequery_gitcfg.core.errors import EnvOverrideError
 
 from conftest import VALID
 

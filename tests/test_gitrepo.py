@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from codequery_gitcfg.gitrepo import Worktree, contain, discover, find_worktree
-from codequery_gitcfg.errors import OutsideWorktreeError
+from codequery_gitcfg.git.repo import discover, find_worktree
+from codequery_gitcfg.store.paths import Worktree, contain
+from codequery_gitcfg.core.errors import OutsideWorktreeError
 
 from conftest import git
 

@@ -37,7 +37,7 @@ def run_git(repo: "str | os.PathLike[str]", *args: str, check: bool = True, **ex
 
 def cli(cwd: "str | os.PathLike[str]", *argv: str) -> Tuple[int, str, str]:
     """``codequery-gitcfg ARGV`` in-process, in ``cwd``: (exit code, stdout, stderr)."""
-    from codequery_gitcfg.cli import main
+    from codequery_gitcfg.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     old = os.getcwd()

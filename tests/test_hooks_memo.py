@@ -9,7 +9,8 @@ import pytest
 from conftest import VALID, git
 from test_hooks_helpers import CONFIG, install, run_git
 
-from codequery_gitcfg import githooks
+from codequery_gitcfg.cli import hook as githooks
+from codequery_gitcfg.store import memo as memo_mod
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def test_a_valid_blob_is_remembered_under_the_rules_key(hooked: Path, write_conf
     sha = _staged_sha(hooked)
     run_git(hooked, "commit", "-qm", "config")
     memo = _memo(hooked)
-    assert memo[0] == githooks._rules_key() and sha in memo[1:]
+    assert memo[0] == memo_mod.rules_key() and sha in memo[1:]
     assert git(hooked, "status", "--porcelain").stdout == ""
 
 
@@ -52,7 +53,7 @@ def test_a_remembered_blob_skips_the_check(hooked: Path, write_config: Callable[
     git(hooked, "add", CONFIG)
     memo = hooked / ".git" / "codequery-gitcfg" / "valid-blobs"
     memo.parent.mkdir(parents=True, exist_ok=True)
-    memo.write_text(f"{githooks._rules_key()}\n{_staged_sha(hooked)}\n")
+    memo.write_text(f"{memo_mod.rules_key()}\n{_staged_sha(hooked)}\n")
     assert run_git(hooked, "commit", "-qm", "planted", check=False).returncode == 0
 
 

@@ -10,8 +10,8 @@ from typing import Callable, Dict, Tuple
 
 import pytest
 
-from codequery_gitcfg import install as installer
-from codequery_gitcfg.gitrepo import find_worktree
+from codequery_gitcfg.git import install as installer
+from codequery_gitcfg.git.repo import find_worktree
 from conftest import LEGACY_AUTO, git
 from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
 

@@ -11,8 +11,8 @@ from typing import Any, Callable
 import pytest
 
 from codequery_gitcfg import ConfigError, ConfigManager, effective_config
-from codequery_gitcfg import cache
-from codequery_gitcfg.errors import OutsideWorktreeError
+from codequery_gitcfg.store import cache
+from codequery_gitcfg.core.errors import OutsideWorktreeError
 
 from conftest import LEGACY_AUTO, VALID, git
 
@@ -114,7 +114,7 @@ def test_cache_is_thread_safe(manager: ConfigManager) -> None:
 
 
 def test_reads_take_no_lock(manager: ConfigManager, monkeypatch: pytest.MonkeyPatch) -> None:
-    from codequery_gitcfg import locking
+    from codequery_gitcfg.store import locking
 
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a read took the lock")
@@ -146,7 +146,7 @@ def test_lock_beside_the_file_outside_a_repository(tmp_path: Path) -> None:
 
 
 def test_nested_lock_in_one_thread_does_not_deadlock(manager: ConfigManager) -> None:
-    from codequery_gitcfg.locking import hold
+    from codequery_gitcfg.store.locking import hold
 
     with hold(manager.lock_path, timeout=1):
         manager.update_processing_mode("auto")  # takes the same lock again

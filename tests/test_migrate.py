@@ -9,9 +9,9 @@ from typing import Any, Dict
 import pytest
 
 from codequery_gitcfg import CURRENT_SCHEMA_VERSION, ConfigError, ConfigManager, ConfigMigrator
-from codequery_gitcfg.cli import main
-from codequery_gitcfg.errors import NewerVersionError
-from codequery_gitcfg.migrate import migrate, needs_rewrite
+from codequery_gitcfg.cli.main import main
+from codequery_gitcfg.core.errors import NewerVersionError
+from codequery_gitcfg.core.migrate import legacy_markers, migrate
 
 from conftest import LEGACY_AUTO, LEGACY_CAMEL, git
 
@@ -41,7 +41,7 @@ def test_detect_version(config: Dict[str, Any], version: int) -> None:
 def test_minimal_file_is_version_0_and_migrates_per_table() -> None:
     assert ConfigMigrator.migrate_config({"dataset_name": "x"}) == {
         "schema_version": 2, "dataset_name": "x", "processing": {"mode": "manual"}}
-    assert not needs_rewrite({"dataset_name": "x"})
+    assert not legacy_markers({"dataset_name": "x"})
 
 
 def test_camel_case_file_from_create_project_config() -> None:
@@ -124,7 +124,7 @@ def test_pure_and_idempotent(config: Dict[str, Any]) -> None:
 
 
 def test_step_functions_are_pure_and_return_changes() -> None:
-    from codequery_gitcfg.migrate import migrate_v0_to_v1, migrate_v1_to_v2
+    from codequery_gitcfg.core.migrate import migrate_v0_to_v1, migrate_v1_to_v2
 
     config = {"datasetName": "a"}
     out, changes = migrate_v0_to_v1(config)

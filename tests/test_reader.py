@@ -8,9 +8,10 @@ from typing import Optional
 import pytest
 
 from codequery_gitcfg import ConfigError, ConfigManager
-from codequery_gitcfg import reader
-from codequery_gitcfg.cli import main
-from codequery_gitcfg.errors import ConflictError, ReadError
+from codequery_gitcfg.core import reader
+from codequery_gitcfg.store import files
+from codequery_gitcfg.cli.main import main
+from codequery_gitcfg.core.errors import ConflictError, ReadError
 
 
 def load_error(tmp_path: Path, content: bytes) -> ConfigError:
@@ -129,7 +130,7 @@ def test_size_limit_never_reads_past_it(tmp_path: Path, monkeypatch: pytest.Monk
 
     monkeypatch.setattr(os, "read", counting_read)
     with pytest.raises(ReadError):
-        reader.read_bytes(str(path))
+        files.read_bytes(str(path))
     assert sum(total) == reader.MAX_BYTES + 1
 
 

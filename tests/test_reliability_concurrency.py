@@ -23,9 +23,11 @@ from reliability_helpers import (
     CONFIG_REL, PY, Deadline, fork_call, full_config, init_repo, read_valid, report, scaled, seconds, wait_pids,
 )
 
-from codequery_gitcfg import cli, document, fmt
+import codequery_gitcfg.cli.main as cli
+from codequery_gitcfg.core import fmt, judge
+from codequery_gitcfg.store import files
 from codequery_gitcfg.api import load_config_with_env_override
-from codequery_gitcfg.manager import ConfigManager
+from codequery_gitcfg.api import ConfigManager
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
 
@@ -145,7 +147,7 @@ def _reader(cfg: str, stop: str, out: str, allowed: Optional[List[bytes]] = None
         try:
             with open(cfg, "rb") as f:
                 raw = f.read()
-            text, data = document.parse_bytes(raw, cfg)
+            text, data = judge.parse(raw, cfg)
             read_valid(cfg)  # a second, independent read through the strict reader
             if allowed_set is not None and raw not in allowed_set:
                 problems.append(f"not one of the written versions: {raw[:200]!r}")
@@ -240,7 +242,7 @@ def test_threads_reading_one_manager_see_whole_versions(tmp_path: Path) -> None:
     cfg = init_repo(tmp_path / "repo", _version(0))
     sizes = {len(fmt.dump(_version(i))) for i in range(N_VERSIONS)}
     assert len(sizes) == 1
-    expected = [document.runtime(_version(i)) for i in range(N_VERSIONS)]
+    expected = [judge.runtime(judge.judge(_version(i))) for i in range(N_VERSIONS)]
     allowed = [fmt.dump(_version(i)) for i in range(N_VERSIONS)] + [cfg.read_bytes()]
     manager = ConfigManager(cfg)
     manager.load_config()
@@ -379,7 +381,7 @@ def test_cache_sees_every_same_size_rewrite(tmp_path: Path) -> None:
             f.truncate()
         if i % 2:
             os.utime(cfg, ns=(st.st_atime_ns, st.st_mtime_ns))  # same mtime as the cached one
-        if manager.load_config() != document.runtime(_version(k)):
+        if manager.load_config() != judge.runtime(judge.judge(_version(k))):
             stale += 1
     report("concurrency.cache_same_size_rewrites", rewrites=rounds, stale_reads=stale)
     assert stale == 0, f"{stale} of {rounds} loads returned a stale cached config"

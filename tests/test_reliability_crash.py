@@ -25,8 +25,8 @@ from reliability_helpers import (
     PY, SEED, Deadline, fork_call, full_config, init_repo, report, scaled, seconds, strict_read, temp_files,
 )
 
-from codequery_gitcfg import fmt
-from codequery_gitcfg.manager import ConfigManager
+from codequery_gitcfg.core import fmt
+from codequery_gitcfg.api import ConfigManager
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL (POSIX)")
 
@@ -177,7 +177,7 @@ _SUBPROCESS_WRITER = textwrap.dedent(
     import sys
     sys.path.insert(0, sys.argv[3])
     from test_reliability_crash import version, N_VERSIONS
-    from codequery_gitcfg.manager import ConfigManager
+    from codequery_gitcfg.api import ConfigManager
     manager = ConfigManager(sys.argv[1])
     i = int(sys.argv[2])
     manager.save_config(version(i % N_VERSIONS))
@@ -231,7 +231,7 @@ def _leftover_name(cfg: Path) -> str:
     """Make the core leave a temp file exactly as a writer killed just before
     os.replace would (os.replace fails, the clean-up's unlink does nothing);
     return its name, so planted leftovers are named as the core names them."""
-    from codequery_gitcfg import atomic
+    from codequery_gitcfg.store import atomic
 
     class _Os:
         def __getattr__(self, name: str) -> Any:
@@ -256,7 +256,7 @@ def _leftover_name(cfg: Path) -> str:
 def test_planted_temp_files_never_break_load_or_save(tmp_path: Path) -> None:
     """Leftovers of every shape: empty, garbage, a valid-looking config, read-only,
     a symlink to a file outside, a directory with the temp name."""
-    from codequery_gitcfg.atomic import TMP_SUFFIX
+    from codequery_gitcfg.store.atomic import TMP_SUFFIX
 
     cfg = init_repo(tmp_path / "repo")
     folder = cfg.parent
@@ -295,7 +295,7 @@ def test_planted_temp_files_never_break_load_or_save(tmp_path: Path) -> None:
 
     # And again, through the CLI and save_config.
     (folder / name("again")).write_bytes(b"\x00" * 10)
-    from codequery_gitcfg import cli
+    import codequery_gitcfg.cli.main as cli
 
     cwd = os.getcwd()
     os.chdir(cfg.parent.parent)

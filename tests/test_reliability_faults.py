@@ -35,8 +35,9 @@ from reliability_helpers import (
     CONFIG_REL, PY, fork_call, full_config, init_repo, report, scaled, strict_read, temp_files, wait_pids,
 )
 
-from codequery_gitcfg import atomic, cli
-from codequery_gitcfg.manager import ConfigManager
+import codequery_gitcfg.cli.main as cli
+from codequery_gitcfg.store import atomic
+from codequery_gitcfg.api import ConfigManager
 
 FAULTED = ("stat", "write", "fsync", "fchmod", "replace", "close", "open", "mkstemp")
 
@@ -129,7 +130,7 @@ OPS: Dict[str, Tuple[Optional[Dict[str, Any]], Callable[[Path], Any]]] = {
     "save_config": (full_config(), lambda cfg: ConfigManager(cfg).save_config(full_config(batch_size=77))),
     "update": (full_config(), lambda cfg: ConfigManager(cfg).update(lambda d: d["processing"].__setitem__("batch_size", 78))),
     "update_processing_mode": (full_config(), lambda cfg: ConfigManager(cfg).update_processing_mode("auto")),
-    "migrate_file": (LEGACY, lambda cfg: ConfigManager(cfg).migrate_file()),
+    "migrate_file": (LEGACY, lambda cfg: ConfigManager(cfg).migrate_file().changes),
     "create_default_config": (None, lambda cfg: ConfigManager(cfg).create_default_config()),
     "cli_set": (full_config(), _cli_set),
 }

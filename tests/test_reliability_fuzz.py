@@ -28,13 +28,14 @@ from hypothesis import strategies as st
 
 from reliability_helpers import CONFIG_REL, PY, full_config, init_repo, read_valid, report, scaled
 
-from codequery_gitcfg import cli, document, env, fmt
+import codequery_gitcfg.cli.main as cli
+from codequery_gitcfg.core import env, fmt, judge
 from codequery_gitcfg.api import apply_env, effective_config, load_config_with_env_override
-from codequery_gitcfg.errors import ConfigError, EnvOverrideError, OutsideWorktreeError, ReadError
-from codequery_gitcfg.manager import ConfigManager
-from codequery_gitcfg.migrate import ConfigMigrator, migrate
-from codequery_gitcfg.reader import MAX_DEPTH
-from codequery_gitcfg.schema import check
+from codequery_gitcfg.core.errors import ConfigError, EnvOverrideError, OutsideWorktreeError, ReadError
+from codequery_gitcfg.api import ConfigManager
+from codequery_gitcfg.core.migrate import ConfigMigrator, migrate
+from codequery_gitcfg.core.reader import MAX_DEPTH
+from codequery_gitcfg.core.schema import check
 
 
 def fuzz_settings(ci: int, soak_factor: int = 30) -> settings:
@@ -171,7 +172,7 @@ def _plain(value: Any) -> bool:
 def _runtime_quietly(data: Any, text: Optional[str] = None) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return document.runtime(data, text)
+        return judge.runtime(judge.judge(data, text))
 
 
 # -- 1. bytes and JSON, in memory ---------------------------------------------------------
@@ -190,7 +191,7 @@ def test_arbitrary_bytes_parse_or_clear_error() -> None:
     @example(b"")
     def check_bytes(raw: bytes) -> None:
         try:
-            text, data = document.parse_bytes(raw, "config.json")
+            text, data = judge.parse(raw, "config.json")
         except ConfigError as exc:
             assert str(exc) and exc.problems, "an error without a message"
             count("refused")
@@ -217,7 +218,7 @@ def test_arbitrary_json_values_read_back_or_clear_error() -> None:
         raw, value = pair
         accept = isinstance(value, dict) and _depth(value) <= MAX_DEPTH and _plain(value)
         try:
-            text, data = document.parse_bytes(raw, "config.json")
+            text, data = judge.parse(raw, "config.json")
         except ConfigError:
             assert not accept, f"refused a plain JSON object: {raw[:300]!r}"
             count("refused")
@@ -242,10 +243,10 @@ def test_deep_nesting_never_recursion_error(tmp_path: Path) -> None:
     for raw in cases:
         cfg.write_bytes(raw)
         if raw.startswith(b'{"x"'):  # brackets inside a string are not nesting: it parses
-            assert document.parse_bytes(raw)[1]["x"].startswith("[[[")
+            assert judge.parse(raw)[1]["x"].startswith("[[[")
         else:
             with pytest.raises(ReadError):
-                document.parse_bytes(raw)
+                judge.parse(raw)
         with pytest.raises(ConfigError):
             ConfigManager(cfg).load_config()
         with pytest.raises(ConfigError):
@@ -508,7 +509,7 @@ def test_legacy_files_migrate_to_valid_files_or_are_left_alone(tmp_path: Path) -
         assert run_cli(["migrate"], root)[0] == 0 and cfg.read_bytes() == after, "a second migrate changed the file"
         assert (b"\r\n" in after) == crlf, "line endings not kept"
         # the API's migrate_file agrees: nothing left to do
-        assert ConfigManager(cfg).migrate_file() == []
+        assert ConfigManager(cfg).migrate_file().changes == []
         count("migrated")
 
     check_files()

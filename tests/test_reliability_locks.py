@@ -21,9 +21,10 @@ from reliability_helpers import (
     CONFIG_REL, Deadline, fork_call, git, init_repo, read_ready, report, scaled, seconds, strict_read, wait_pids,
 )
 
-from codequery_gitcfg import cli, locking
-from codequery_gitcfg.errors import ConfigError, LockTimeoutError
-from codequery_gitcfg.manager import ConfigManager
+import codequery_gitcfg.cli.main as cli
+from codequery_gitcfg.store import locking
+from codequery_gitcfg.core.errors import ConfigError, LockTimeoutError
+from codequery_gitcfg.api import ConfigManager
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
 
@@ -190,7 +191,7 @@ def test_nested_use_in_one_thread_never_deadlocks(tmp_path: Path) -> None:
             manager.update(lambda d: d["processing"].__setitem__("batch_size", 21))
             other.update_processing_mode("auto")
             other.save_config({"dataset_name": "nested", "processing": {"mode": "auto", "batch_size": 22}})
-            assert other.migrate_file() == []
+            assert other.migrate_file().changes == []
             assert other.create_default_config() is False
 
     def update_inside_update() -> None:

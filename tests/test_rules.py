@@ -9,8 +9,8 @@ from typing import Any, Dict
 import pytest
 
 from codequery_gitcfg import ConfigError, ConfigManager, UnknownKeyWarning, UnknownModelWarning
-from codequery_gitcfg.cli import main
-from codequery_gitcfg.schema import schema
+from codequery_gitcfg.cli.main import main
+from codequery_gitcfg.core.schema import schema
 
 
 def problems(config: Dict[str, Any]) -> Dict[str, str]:

@@ -15,9 +15,11 @@ from importlib.resources import files
 from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
 
-from . import __version__, gitrepo
-from .atomic import write_atomic
-from .githooks import HOOKS
+from ..core.version import __version__
+from ..store.atomic import write_atomic
+from ..store.paths import Worktree
+from . import repo
+from .hooks import HOOKS
 
 CHAINED = ".codequery-gitcfg.orig"
 _MARKER = re.compile(rb"^# codequery-gitcfg-managed: hook=(\S+) version=(\S+)$", re.MULTILINE)
@@ -35,7 +37,7 @@ def _template() -> str:
     except ModuleNotFoundError:
         # Run from a source checkout that shadows the installed package (`python -m`
         # in the project folder): the top-level hooks/ folder sits beside this package.
-        return (Path(__file__).resolve().parent.parent / "hooks" / "hook.sh").read_text(encoding="utf-8")
+        return (Path(__file__).resolve().parent.parent.parent / "hooks" / "hook.sh").read_text(encoding="utf-8")
 
 
 def render(hook: str, python: str) -> bytes:
@@ -84,13 +86,13 @@ def inspect(hooks_dir: str, hook: str) -> HookFile:
     return HookFile(hook, path, "ours", head, marker.group(2).decode("ascii", "replace"), words[0] if words else None)
 
 
-def _describe(worktree: gitrepo.Worktree, environ: Mapping[str, str]) -> str:
-    hooks_dir, configured = gitrepo.hooks_path(worktree, environ)
+def _describe(worktree: Worktree, environ: Mapping[str, str]) -> str:
+    hooks_dir, configured = repo.hooks_path(worktree, environ)
     print(f"hooks folder: {hooks_dir}" + (f" (core.hooksPath = {configured})" if configured is not None else ""))
     return hooks_dir
 
 
-def install(worktree: gitrepo.Worktree, hook_types: Sequence[str], python: str, environ: Mapping[str, str]) -> int:
+def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ: Mapping[str, str]) -> int:
     hooks_dir = _describe(worktree, environ)
     os.makedirs(hooks_dir, exist_ok=True)
     status = 0
@@ -116,7 +118,7 @@ def install(worktree: gitrepo.Worktree, hook_types: Sequence[str], python: str, 
     return status
 
 
-def uninstall(worktree: gitrepo.Worktree, environ: Mapping[str, str]) -> int:
+def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:
     hooks_dir = _describe(worktree, environ)
     done: List[str] = []
     for hook in HOOKS:

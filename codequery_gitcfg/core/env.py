@@ -5,7 +5,9 @@ import math
 import re
 from typing import Any, Dict, List, Mapping, NamedTuple
 
+from .defaults import set_path
 from .errors import EnvOverrideError, Problem
+from .schema import schema
 
 # Names that Code Query documented before the systematic ones existed.
 ALIASES = {"CODEQUERY_BATCH_SIZE": "processing.batch_size"}
@@ -29,8 +31,6 @@ def var_name(path: str) -> str:
 
 def scalar_fields() -> Dict[str, str]:
     """Dotted path → JSON type ("string", "integer", "number", "boolean")."""
-    from .schema import schema
-
     out: Dict[str, str] = {}
 
     def walk(node: Mapping[str, Any], prefix: str) -> None:
@@ -85,8 +85,6 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
     """
     if not any(k.startswith("CODEQUERY_") for k in environ):
         return []
-    from .schema import schema
-
     kinds = scalar_fields()
     found: Dict[str, Override] = {}
     problems: List[Problem] = []
@@ -125,8 +123,6 @@ def _field_message(root: Mapping[str, Any], path: str) -> str:
 
 def apply(config: Dict[str, Any], overrides: List[Override]) -> Dict[str, Any]:
     """Set each override in place (the caller passes a private copy) and return it."""
-    from .defaults import set_path
-
     for override in overrides:
         set_path(config, override.path, override.value)
     return config

@@ -13,7 +13,8 @@ import threading
 import time
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from .defaults import copy_json
+from ..core.defaults import copy_json
+from .files import read_bytes
 
 # Wider than any filesystem timestamp granularity we may meet (FAT: 2 s).
 RACY_NS = 3_000_000_000
@@ -116,9 +117,7 @@ def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]]) ->
     hit = get(path, st)
     if hit is not None:
         return hit
-    from . import reader
-
-    raw, st = reader.read_bytes(path)
+    raw, st = read_bytes(path)
     value = build(raw, st)
     put(path, st, raw, value)
     return value  # the cache holds its own copy

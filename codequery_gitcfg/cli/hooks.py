@@ -6,11 +6,12 @@ import os
 import sys
 from typing import Callable
 
-from . import githooks
-from .errors import GitError
-from .gitrepo import Worktree, find_worktree
+from ..core.errors import GitError
+from ..git import doctor, hooks, install
+from ..git.repo import find_worktree
+from ..store.paths import Worktree
 
-HOOK_TYPES = githooks.HOOKS
+HOOK_TYPES = hooks.HOOKS
 
 
 def _worktree() -> Worktree:
@@ -21,25 +22,19 @@ def _worktree() -> Worktree:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from . import install
-
     return install.install(_worktree(), args.hook_types or list(HOOK_TYPES), sys.executable, os.environ)
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from . import install
-
     return install.uninstall(_worktree(), os.environ)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from . import doctor
-
     return doctor.doctor(_worktree(), sys.executable, os.environ)
 
 
 def cmd_hook(args: argparse.Namespace) -> int:
-    return githooks.run(args.name, args.args, os.environ)
+    return hooks.run(args.name, args.args, os.environ)
 
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:

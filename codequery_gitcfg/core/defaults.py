@@ -4,6 +4,9 @@ from __future__ import annotations
 import math
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from .errors import ConfigError, Problem
+from .locate import join_path
+
 DEFAULT_MODEL = "claude-3-5-sonnet-20240620"
 
 DEFAULT_PROCESSING: Dict[str, Any] = {
@@ -73,8 +76,6 @@ def set_path(data: Dict[str, Any], dotted: str, value: Any) -> None:
     for i, part in enumerate(parts[:-1]):
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            from .errors import ConfigError, Problem
-
             where = ".".join(parts[: i + 1])
             raise ConfigError([Problem(where, f"{where} must be an object")])
         node = child
@@ -92,8 +93,6 @@ def json_problem(value: Any, allow_nonfinite: bool = False) -> Optional[Tuple[st
     by the strict reader (no lone surrogate, no non-JSON type, and unless
     ``allow_nonfinite`` no NaN: then the schema judges known fields by their rule).
     """
-    from .locate import join_path
-
     stack: List[Tuple[Any, List[object]]] = [(value, [])]
     while stack:
         node, path = stack.pop()

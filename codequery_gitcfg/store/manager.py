@@ -3,15 +3,18 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional
 
-from . import atomic, cache, document, fmt
-from .defaults import DEFAULT_CONFIG, deep_merge, defaults
-from .errors import ConfigError, Problem
-from .gitrepo import Worktree, contain, find_worktree
+from ..core import fmt, judge, reader
+from ..core.defaults import DEFAULT_CONFIG, deep_merge, defaults
+from ..core.errors import ConfigError, Problem
+from ..core.migrate import CURRENT_SCHEMA_VERSION, migrate
+from ..core.schema import KNOWN_MODELS
+from . import atomic, cache, files
 from .locking import DEFAULT_TIMEOUT, hold
-from .migrate import CURRENT_SCHEMA_VERSION, migrate
-from .schema import KNOWN_MODELS
+from .paths import Worktree, contain
+
+Finder = Callable[[str], Optional[Worktree]]
 
 _UNSET: Any = object()
 
@@ -21,15 +24,32 @@ def dataset_name_from(folder_name: str) -> str:
     return name or "project"
 
 
+class Migration(NamedTuple):
+    """What migrating one file found, and what it wrote (or would write)."""
+
+    verdict: judge.Verdict
+    before: str  # the file's text
+    after: Optional[bytes]  # the migrated bytes; None unless a migration is pending and valid
+
+    @property
+    def changes(self) -> List[str]:
+        return self.verdict.result.changes if self.after is not None else []
+
+
 class ConfigManager:
-    """Reads, validates, caches and atomically writes one config file."""
+    """Reads, validates, caches and atomically writes one config file.
+
+    ``finder`` locates the worktree of a folder (the git layer passes one);
+    without a worktree the path is only resolved and the lock sits beside it.
+    """
 
     DEFAULT_CONFIG = DEFAULT_CONFIG
     VALID_MODELS = sorted(KNOWN_MODELS)
 
     def __init__(self, config_path: "str | os.PathLike[str]", *, worktree: Optional[Worktree] = _UNSET,
-                 lock_timeout: float = DEFAULT_TIMEOUT) -> None:
+                 lock_timeout: float = DEFAULT_TIMEOUT, finder: Optional[Finder] = None) -> None:
         self.config_path = os.fspath(config_path)
+        self._finder = finder
         self.lock_timeout = lock_timeout
         self._worktree = worktree
         self._real: Optional[str] = None
@@ -38,7 +58,8 @@ class ConfigManager:
     @property
     def worktree(self) -> Optional[Worktree]:
         if self._worktree is _UNSET:
-            self._worktree = find_worktree(os.path.dirname(os.path.abspath(self.config_path)))
+            folder = os.path.dirname(os.path.abspath(self.config_path))
+            self._worktree = self._finder(folder) if self._finder else None
         return self._worktree
 
     @property
@@ -56,8 +77,8 @@ class ConfigManager:
 
     # -- reading ---------------------------------------------------------
     def _build(self, raw: bytes, st: os.stat_result) -> Dict[str, Any]:
-        text, data = document.parse_bytes(raw, self.config_path)
-        return document.runtime(data, text, self.config_path)
+        text, data = judge.parse(raw, self.config_path)
+        return judge.runtime(judge.judge(data, text), self.config_path)
 
     def load_config(self, create_if_missing: bool = False) -> Dict[str, Any]:
         """Validated config merged with defaults; a stat and a copy when unchanged."""
@@ -73,13 +94,13 @@ class ConfigManager:
     def load_raw_config(self) -> Dict[str, Any]:
         """File values merged with defaults, not validated; defaults for a missing file."""
         try:
-            doc = document.read(self.path, self.config_path)
+            doc = files.read(self.path, self.config_path)
         except FileNotFoundError:
             return defaults()
         return deep_merge(DEFAULT_CONFIG, doc.data)
 
     def validate_config(self, config: Dict[str, Any]) -> Dict[str, Any]:
-        return document.runtime(config)
+        return judge.runtime(judge.judge(config))
 
     def get_processing_config(self) -> Dict[str, Any]:
         processing: Dict[str, Any] = self.load_config()["processing"]
@@ -88,8 +109,8 @@ class ConfigManager:
     def validate_config_file(self) -> List[str]:
         """Every problem of the file as text; empty when valid and current."""
         try:
-            doc = document.read(self.path, self.config_path)
-            problems = document.check_gate(doc.data, doc.text).all_problems()
+            doc = files.read(self.path, self.config_path)
+            problems = judge.judge(doc.data, doc.text).gate_problems()
         except FileNotFoundError:
             return [f"Configuration file not found: {self.config_path}"]
         except ConfigError as exc:
@@ -104,7 +125,7 @@ class ConfigManager:
         """
         with hold(self.lock_path, self.lock_timeout):
             try:
-                doc: Optional[document.Document] = document.read(self.path, self.config_path)
+                doc: Optional[files.Document] = files.read(self.path, self.config_path)
             except FileNotFoundError:
                 doc = None
             data = migrate(doc.data).config if doc else self._default_file_values()
@@ -113,18 +134,23 @@ class ConfigManager:
             self._write(data, doc.style if doc else fmt.Style())
             return data
 
-    def migrate_file(self) -> List[str]:
-        """Rewrite a legacy file in place (gate rules); the changes made, [] if none."""
-        from .migrate import needs_rewrite
-
+    def migrate_file(self, *, write: bool = True) -> Migration:
+        """Migrate a legacy file in place under the gate's rules; ``write=False`` only says
+        what would change. Nothing is written unless a migration is pending and its result
+        is valid (``Migration.verdict`` says why not). Unreadable files raise."""
+        if not write:
+            return self._migration(files.read(self.path, self.config_path), write=False)
         with hold(self.lock_path, self.lock_timeout):
-            doc = document.read(self.path, self.config_path)
-            if not needs_rewrite(doc.data):
-                return []
-            result = migrate(doc.data)
-            self._check(result.config, strict=True)
-            self._write(result.config, doc.style)
-            return result.changes
+            return self._migration(files.read(self.path, self.config_path), write=True)
+
+    def _migration(self, doc: files.Document, *, write: bool) -> Migration:
+        verdict = judge.judge(doc.data, doc.text)
+        if not verdict.pending or verdict.problems:
+            return Migration(verdict, doc.text, None)
+        after = fmt.dump(verdict.result.config, doc.style)
+        if write:
+            self._write_bytes(after)
+        return Migration(verdict, doc.text, after)
 
     def save_config(self, config: Dict[str, Any]) -> None:
         data = migrate(config).config
@@ -160,37 +186,24 @@ class ConfigManager:
         return deep_merge(values, {k: v for k, v in DEFAULT_CONFIG.items() if k != "dataset_name"})
 
     def _check(self, data: Dict[str, Any], strict: bool) -> None:
-        from .defaults import json_problem
-        from .schema import check
-
-        # A change may have added what migrate() never saw: shape first (so the
-        # schema never meets a 10,000-deep value), then each field's rule, then
-        # what the file could not hold (NaN under an unknown key).
-        problem = json_problem(data, allow_nonfinite=True)
-        if problem is None:
-            errors, unknown = check(data)
-            errors += unknown if strict else []
-            if errors:
-                raise ConfigError(errors, self.config_path)
-            problem = json_problem(data)
-        if problem:
-            raise ConfigError([Problem(*problem)], self.config_path)
+        judge.check_writable(data, strict=strict, filename=self.config_path)
 
     def _current_style(self) -> fmt.Style:
         """The formatting of the file being replaced; only its text is needed, not a parse."""
-        from . import reader
-
         try:
-            raw, _ = reader.read_bytes(self.path)
+            raw, _ = files.read_bytes(self.path)
             return fmt.detect(reader.decode(raw), bom=raw.startswith(b"\xef\xbb\xbf"))
         except (OSError, ConfigError):
             return fmt.Style()
 
     def _write(self, data: Dict[str, Any], style: fmt.Style) -> None:
+        self._write_bytes(fmt.dump(data, style))
+
+    def _write_bytes(self, data: bytes) -> None:
         path = self.path
         os.makedirs(os.path.dirname(path), exist_ok=True)
         atomic.remove_stale_temps(path)
         try:
-            atomic.write_atomic(path, fmt.dump(data, style))
+            atomic.write_atomic(path, data)
         finally:
             cache.forget(path)

@@ -10,6 +10,8 @@ import json
 import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
+from .locate import spans
+
 _INDENT = re.compile(r"[\[{][ \t]*\r?\n([ \t]+)\S")
 
 
@@ -54,8 +56,6 @@ class _Writer:
         self.spans: Dict[str, Tuple[int, int]] = {}
         self.old: Dict[str, Any] = {}
         if self.text:
-            from .locate import spans
-
             try:
                 self.spans = spans(self.text)
                 self.old = {p: json.loads(self.text[a:b]) for p, (a, b) in self.spans.items() if "\n" not in self.text[a:b]}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-from .defaults import copy_json
+from .defaults import copy_json, json_problem
 from .errors import ConfigError, NewerVersionError, Problem
 
 CURRENT_SCHEMA_VERSION = 2
@@ -171,8 +171,6 @@ def _with_version(config: Config) -> Config:
 
 
 def migrate(config: Mapping[str, Any], from_version: Optional[int] = None) -> MigrationResult:
-    from .defaults import json_problem
-
     if not isinstance(config, Mapping):
         raise ConfigError([Problem("", f"the configuration must be a JSON object, not {type(config).__name__}")])
     problem = json_problem(config, allow_nonfinite=True)
@@ -192,11 +190,6 @@ def migrate(config: Mapping[str, Any], from_version: Optional[int] = None) -> Mi
             changes.append(f"set schema_version to {CURRENT_SCHEMA_VERSION}")
         current = _with_version(current)
     return MigrationResult(current, version, changes)
-
-
-def needs_rewrite(config: Mapping[str, Any]) -> bool:
-    """Tools that rewrite files act only on a legacy marker (SPEC 2.2)."""
-    return bool(legacy_markers(config))
 
 
 class ConfigMigrator:

@@ -10,9 +10,15 @@ from __future__ import annotations
 import os
 from typing import List, Mapping, Tuple
 
-from . import __version__, gitrepo
-from .errors import ConfigError
-from .githooks import CONFIG, HOOKS, judge
+from ..core import judge
+from ..core.errors import ConfigError
+from ..core.migrate import detect_version
+from ..core.version import __version__
+from ..store import files
+from ..store.manager import ConfigManager
+from ..store.paths import Worktree, contain
+from . import repo
+from .hooks import CONFIG, HOOKS
 from .install import HookFile, inspect
 
 REQUIRED = ("pre-commit", "post-merge", "post-rewrite")
@@ -26,10 +32,10 @@ _FRAMEWORK_IDS = {
 _INSTALL = "run `codequery-gitcfg install`"
 
 
-def _framework_config(worktree: gitrepo.Worktree) -> str:
+def _framework_config(worktree: Worktree) -> str:
     """.pre-commit-config.yaml as text, '' if absent; a text search is all doctor needs."""
     try:
-        path = gitrepo.contain(os.path.join(worktree.root, ".pre-commit-config.yaml"), worktree)
+        path = contain(os.path.join(worktree.root, ".pre-commit-config.yaml"), worktree)
         with open(path, "rb") as f:
             return f.read(1024 * 1024).decode("utf-8", "replace")
     except (OSError, ConfigError):
@@ -57,16 +63,13 @@ def judge_hook(found: HookFile, framework: str) -> Tuple[bool, str]:
     return True, f"ours, current; runs {found.python}{chained}"
 
 
-def _config_lines(worktree: gitrepo.Worktree) -> Tuple[List[str], int]:
-    from . import document
-    from .manager import ConfigManager
-    from .migrate import detect_version, legacy_markers
-
+def _config_lines(worktree: Worktree) -> Tuple[List[str], int]:
     manager = ConfigManager(worktree.default_config, worktree=worktree)
     try:
-        doc = document.read(manager.path, CONFIG)
+        doc = files.read(manager.path, CONFIG)
         version = detect_version(doc.data)
-        _, problems, pending = judge(doc.data, doc.text)
+        verdict = judge.judge(doc.data, doc.text)
+        problems, pending = verdict.problems, verdict.pending
     except FileNotFoundError:
         return [f"config:      {CONFIG}: none yet (`codequery-gitcfg init` creates one)"], 0
     except ConfigError as exc:
@@ -75,7 +78,7 @@ def _config_lines(worktree: gitrepo.Worktree) -> Tuple[List[str], int]:
     lines = [f"config:      {CONFIG}: schema version {version}{valid}"]
     lines += [f"             FIX {p.render(CONFIG)}" for p in problems]
     if pending:
-        lines.append(f"             FIX migration pending (legacy keys: {', '.join(legacy_markers(doc.data))}): "
+        lines.append(f"             FIX migration pending (legacy keys: {', '.join(verdict.markers)}): "
                      "run `codequery-gitcfg migrate` and commit the file")
     else:
         lines.append("             no migration pending")
@@ -83,8 +86,8 @@ def _config_lines(worktree: gitrepo.Worktree) -> Tuple[List[str], int]:
     return lines, len(problems) + pending
 
 
-def doctor(worktree: gitrepo.Worktree, python: str, environ: Mapping[str, str]) -> int:
-    hooks_dir, configured = gitrepo.hooks_path(worktree, environ)
+def doctor(worktree: Worktree, python: str, environ: Mapping[str, str]) -> int:
+    hooks_dir, configured = repo.hooks_path(worktree, environ)
     framework = _framework_config(worktree)
     print(f"codequery-gitcfg {__version__}, Python {python}")
     print(f"worktree:    {worktree.root}")

@@ -1,8 +1,7 @@
 """The exception root for every user-facing failure, and the warning category."""
 from __future__ import annotations
 
-import sys
-from typing import Any, Callable, Iterable, NamedTuple, Optional, TextIO
+from typing import Iterable, NamedTuple, Optional
 
 
 class Problem(NamedTuple):
@@ -88,31 +87,4 @@ class UnknownModelWarning(UserWarning):
     """A syntactically valid model name that is not in the known list."""
 
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-
-
-def _show_warning(message: Any, category: Any, filename: str, lineno: int,
-                  file: Optional[TextIO] = None, line: Optional[str] = None) -> None:
-    print(f"warning: {message}", file=sys.stderr)
-
-
-def guarded(body: Callable[[], int]) -> int:
-    """The one place where user-facing failures become exit codes and messages.
-
-    Used by the CLI and by the hook entry point; no user error reaches a traceback.
-    """
-    import warnings
-
-    warnings.showwarning = _show_warning
-    try:
-        return int(body())
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem.render(exc.filename), file=sys.stderr)
-        return EXIT_FAIL
-    except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
-        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
-        return EXIT_FAIL
-    except KeyboardInterrupt:
-        return 130
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
-import stat
 from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
 from . import locate
@@ -19,32 +17,6 @@ _CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _BRACKETS = re.compile(r"[\[\]{}]")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-
-
-def read_bytes(path: str) -> Tuple[bytes, os.stat_result]:
-    """Read a regular file, never past the size limit (a FIFO must not block us).
-
-    The stat comes from the open descriptor, so it describes exactly the bytes read.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise ReadError(f"{path} is not a regular file")
-        chunks: List[bytes] = []
-        remaining = MAX_BYTES + 1
-        while remaining > 0:
-            chunk = os.read(fd, remaining)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > MAX_BYTES:
-        raise ReadError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)")
-    return data, st
 
 
 def decode(data: bytes) -> str:

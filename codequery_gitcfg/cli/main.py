@@ -2,143 +2,41 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from .errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, guarded
+from ..core import env, judge
+from ..core.defaults import set_path
+from ..core.errors import EXIT_OK, ConfigError, Problem
+from ..core.locate import positions as locate_positions
+from ..core.schema import schema_text
+from ..core.version import __version__
+from ..git import ops
+from ..store import files
+from . import hooks
+from .guard import guarded
+
+_space: Optional[ops.Workspace] = None
 
 
-# -- locating files -----------------------------------------------------------
-_found: Dict[Tuple[str, Optional[str], Optional[str]], Any] = {}
-
-
-def _worktree() -> Any:
-    # git rev-parse, not GitPython: validate and migrate --check run as hooks of
-    # the pre-commit framework, where GitPython's import would dominate the run.
-    # Asked once per folder (and GIT_DIR): every FILE is checked against it.
-    key = (os.getcwd(), os.environ.get("GIT_DIR"), os.environ.get("GIT_WORK_TREE"))
-    if key not in _found:
-        from .gitrepo import discover
-
-        _found[key] = discover(key[0], os.environ)
-    return _found[key]
-
-
-def _label(path: str) -> str:
-    rel = os.path.relpath(path)
-    return path if rel.startswith("..") else rel
-
-
-def resolve_files(files: Sequence[str]) -> List[Tuple[str, str]]:
-    """(label, path) for each FILE, or the default one.
-
-    Containment is checked when each file is opened (``_contained``), so one
-    refused FILE does not hide the problems of the others.
-    """
-    from .errors import GitError
-
-    if files:
-        return [(name, name) for name in files]
-    worktree = _worktree()
-    if worktree is None:
-        raise GitError("not inside a git worktree: run this in a repository or name the FILE")
-    return [(_label(worktree.default_config), worktree.default_config)]
-
-
-def _contained(path: str) -> str:
-    from .gitrepo import contain
-
-    worktree = _worktree()
-    # Joined, not abspath()'d: collapsing "link/.." by hand would skip the symlink
-    # that realpath must follow to see where the path really goes.
-    return contain(os.path.join(os.getcwd(), path), worktree) if worktree else os.path.realpath(path)
-
-
-def _manager(file: Optional[str]) -> Any:
-    from .manager import ConfigManager
-
-    label, path = resolve_files([file] if file else [])[0]
-    _contained(path)
-    # The worktree the CLI already found: one answer for the check above and for
-    # the manager's own containment and lock path.
-    return ConfigManager(label, worktree=_worktree()), label
+def _workspace() -> ops.Workspace:
+    # One per run (tests call main() many times, from many folders): git is asked once.
+    global _space
+    if _space is None or _space.cwd != os.getcwd():
+        _space = ops.Workspace()
+    return _space
 
 
 # -- commands -----------------------------------------------------------------
 def cmd_validate(args: argparse.Namespace) -> int:
-    from . import document
-
-    status = EXIT_OK
-    for label, path in resolve_files(args.files):
-        try:
-            doc = document.read(_contained(path), label)
-            problems = document.check_gate(doc.data, doc.text).all_problems()
-        except FileNotFoundError:
-            problems = [Problem("", "file not found")]
-        except ConfigError as exc:
-            problems = list(exc.problems)
-        for problem in problems:
-            print(problem.render(label), file=sys.stderr)
-        if problems:
-            status = EXIT_FAIL
-    return status
+    return ops.validate_files(_workspace(), args.files)
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from . import document, fmt
-    from .manager import ConfigManager
-
-    status = EXIT_OK
-    for label, path in resolve_files(args.files):
-        try:
-            path = _contained(path)
-            doc = document.read(path, label)
-            result, problems, pending, _ = document.check_gate(doc.data, doc.text)
-        except FileNotFoundError:
-            print(f"{label}: file not found", file=sys.stderr)
-            status = EXIT_FAIL
-            continue
-        except ConfigError as exc:
-            _report(exc, label)
-            status = EXIT_FAIL
-            continue
-        if problems:
-            for problem in problems:
-                print(problem.render(label), file=sys.stderr)
-            if pending:
-                print(f"{label}: not migrated: the migrated file would not be valid", file=sys.stderr)
-            status = EXIT_FAIL
-            continue
-        if not pending:
-            continue
-        if args.diff:
-            sys.stdout.writelines(_diff(doc.text, fmt.dump(result.config, doc.style), label))
-        if args.check:
-            print(f"{label}: migration pending (run `codequery-gitcfg migrate`):", file=sys.stderr)
-            for change in result.changes:
-                print(f"  - {change}", file=sys.stderr)
-            status = EXIT_FAIL
-            continue
-        changes = ConfigManager(path).migrate_file()
-        if changes:
-            print(f"{label}: migrated to schema version 2:")
-            for change in changes:
-                print(f"  - {change}")
-    return status
-
-
-def _diff(old_text: str, new: bytes, label: str) -> List[str]:
-    import difflib
-
-    new_text = new.decode("utf-8").lstrip("\ufeff")
-    return list(difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True), f"a/{label}", f"b/{label}"))
-
-
-def _report(exc: ConfigError, label: Optional[str] = None) -> None:
-    for problem in exc.problems:
-        print(problem.render(exc.filename or label), file=sys.stderr)
+    return ops.migrate_files(_workspace(), args.files, check=args.check, diff=args.diff)
 
 
 def _flatten(value: Any, prefix: str = "") -> List[Tuple[str, Any]]:
@@ -151,21 +49,16 @@ def _flatten(value: Any, prefix: str = "") -> List[Tuple[str, Any]]:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from . import document, env
-    from .api import apply_env
-
-    manager, label = _manager(args.file)
-    doc = document.read(manager.path, label)
+    manager, label = _workspace().manager(args.file)
+    doc = files.read(manager.path, label)
     if args.effective:
-        values = apply_env(manager.load_config(), os.environ)
+        values = judge.apply_env(manager.load_config(), os.environ)
         overrides = {o.path: o.name for o in env.collect(os.environ)}
     else:
         values, overrides = doc.data, {}
     positions: Dict[str, Tuple[int, int]] = {}
     if args.origin:
-        from .locate import positions as locate
-
-        positions = locate(doc.text)
+        positions = locate_positions(doc.text)
     in_file = {p for p, _ in _flatten(doc.data)}
 
     def origin(path: str) -> str:
@@ -188,8 +81,6 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _parse_value(key: str, raw: str) -> Any:
-    from . import env
-
     kinds = env.scalar_fields()
     if key == "exclude_patterns":
         try:
@@ -206,10 +97,6 @@ def _parse_value(key: str, raw: str) -> Any:
 
 
 def _unknown_key(key: str) -> str:
-    import difflib
-
-    from . import env
-
     known = sorted(env.scalar_fields()) + ["exclude_patterns"]
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     return f"unknown key {key!r}" + (f"; did you mean {close[0]!r}?" if close else "")
@@ -217,21 +104,16 @@ def _unknown_key(key: str) -> str:
 
 def cmd_set(args: argparse.Namespace) -> int:
     value = _parse_value(args.key, args.value)
-    manager, label = _manager(args.file)
-
-    from .defaults import set_path
-
+    manager, label = _workspace().manager(args.file)
     _require_file(manager, label)
     manager.update(lambda data: set_path(data, args.key, value), strict=True)
     return EXIT_OK
 
 
 def cmd_unset(args: argparse.Namespace) -> int:
-    from . import env
-
     if args.key not in env.scalar_fields() and args.key != "exclude_patterns":
         raise ConfigError([Problem(args.key, _unknown_key(args.key))])
-    manager, label = _manager(args.file)
+    manager, label = _workspace().manager(args.file)
 
     def change(data: Dict[str, Any]) -> None:
         node = data
@@ -252,11 +134,9 @@ def _require_file(manager: Any, label: str) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    manager, label = _manager(args.file)
+    manager, label = _workspace().manager(args.file)
     if args.dataset_name is not None:
-        from .schema import check
-
-        errors, _ = check({"dataset_name": args.dataset_name})
+        errors = judge.field_errors({"dataset_name": args.dataset_name})
         if errors:
             raise ConfigError(errors)
     if not manager.create_default_config(args.dataset_name):
@@ -266,8 +146,6 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .schema import schema_text
-
     sys.stdout.write(schema_text())
     return EXIT_OK
 
@@ -275,7 +153,7 @@ def cmd_schema(args: argparse.Namespace) -> int:
 # -- wiring -------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codequery-gitcfg", description=__doc__)
-    parser.add_argument("--version", action="version", version="%(prog)s 0.1.0")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -306,9 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset-name", metavar="NAME")
     p.add_argument("--file", metavar="FILE")
     command("schema", cmd_schema, "print the JSON Schema")
-    from . import hookcli
-
-    hookcli.add_parsers(command)
+    hooks.add_parsers(command)
     return parser
 
 

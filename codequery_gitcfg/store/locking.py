@@ -6,7 +6,7 @@ import os
 import threading
 from typing import Any, Dict, Iterator
 
-from .errors import LockTimeoutError
+from ..core.errors import LockTimeoutError
 
 DEFAULT_TIMEOUT = 10.0
 

@@ -1,0 +1,1 @@
+"""The command line (``main``) and the entry point of the installed hook scripts (``hook``)."""

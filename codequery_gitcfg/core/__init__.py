@@ -1,0 +1,1 @@
+"""Pure functions on bytes and data: reading, schema, migration, judging, formatting."""

@@ -1,0 +1,114 @@
+"""The one judge: parse → migrate → schema, and what the gate and run time make of it.
+
+Every caller (CLI, hooks, API, Huey bridge, doctor) goes through ``judge``; it
+is the only place that combines migration, the schema's errors and unknown
+keys. The gate (``validate``, ``migrate --check``, hooks) refuses unknown keys
+and pending migrations; run time migrates in memory and only warns about
+unknown keys, so a newer tool's key never stops background processing.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+
+from . import env, reader
+from .defaults import DEFAULT_CONFIG, copy_json, deep_merge, json_problem
+from .errors import ConfigError, EnvOverrideError, Problem, UnknownKeyWarning
+from .migrate import MigrationResult, legacy_markers, migrate
+from .schema import check, warn_unknown_model, with_positions
+
+
+def parse(raw: bytes, filename: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:
+    """Strict bytes → (text, object); errors carry ``filename``."""
+    try:
+        text = reader.decode(raw)
+        return text, reader.parse(text)
+    except ConfigError as exc:
+        raise type(exc)(exc.problems, filename) from None
+
+
+class Verdict(NamedTuple):
+    """What the rules make of one config."""
+
+    result: MigrationResult  # the config migrated in memory, and what migration changed
+    errors: List[Problem]  # schema errors of the migrated config, positioned
+    unknown: List[Problem]  # keys the schema does not know, positioned
+    markers: List[str]  # legacy keys: tools that rewrite files act on them
+
+    @property
+    def pending(self) -> bool:
+        return bool(self.markers)
+
+    @property
+    def problems(self) -> List[Problem]:
+        """The gate's problems besides a pending migration."""
+        return self.errors + self.unknown
+
+    def gate_problems(self) -> List[Problem]:
+        """For ``validate``: a pending migration is itself a failure, reported first."""
+        if not self.pending:
+            return self.problems
+        note = Problem(
+            "",
+            "pending migration to schema version 2 (legacy keys: " + ", ".join(self.markers)
+            + "); run `codequery-gitcfg migrate` to fix it",
+            1, 1,
+        )
+        return [note] + self.problems
+
+
+def judge(data: Mapping[str, Any], text: Optional[str] = None) -> Verdict:
+    """Migrate ``data`` in memory and judge the result; ``text`` positions the problems."""
+    result = migrate(data)
+    errors, unknown = check(result.config)
+    return Verdict(result, with_positions(errors, text), with_positions(unknown, text), legacy_markers(data))
+
+
+def runtime(verdict: Verdict, filename: Optional[str] = None) -> Dict[str, Any]:
+    """Run time's reading of a verdict: real errors raise, unknown keys warn, defaults merge."""
+    if verdict.errors:
+        raise ConfigError(verdict.errors, filename)
+    for problem in verdict.unknown:
+        warnings.warn(f"{problem.path}: {problem.message} (kept)", UnknownKeyWarning, stacklevel=4)
+    warn_unknown_model(verdict.result.config, stacklevel=4)
+    return deep_merge(DEFAULT_CONFIG, verdict.result.config)
+
+
+def check_writable(data: Mapping[str, Any], *, strict: bool, filename: Optional[str] = None) -> None:
+    """Raise unless ``data`` (already in the current shape) may be written.
+
+    A change may have added what migration never saw: shape first (so the schema
+    never meets a 10,000-deep value), then each field's rule (``strict`` adds the
+    gate's unknown keys), then what the file could not hold (NaN under an unknown key).
+    """
+    problem = json_problem(data, allow_nonfinite=True)
+    if problem is None:
+        errors, unknown = check(data)
+        errors += unknown if strict else []
+        if errors:
+            raise ConfigError(errors, filename)
+        problem = json_problem(data)
+    if problem:
+        raise ConfigError([Problem(*problem)], filename)
+
+
+def field_errors(partial: Mapping[str, Any]) -> List[Problem]:
+    """The schema's errors for a partial config (``init --dataset-name``, a Huey plan)."""
+    return check(partial)[0]
+
+
+def apply_env(config: Dict[str, Any], environ: Mapping[str, str]) -> Dict[str, Any]:
+    """Apply CODEQUERY_* overrides to a private copy, each judged by its field's rule."""
+    overrides = env.collect(environ)
+    if not overrides:
+        return config
+    result = env.apply(copy_json(config), overrides)
+    by_path = {o.path: o for o in overrides}
+    bad = [
+        Problem(p.path, env.invalid_message(by_path[p.path].name, by_path[p.path].raw, p.message))
+        for p in field_errors({k: v for k, v in result.items() if v is not None})
+        if p.path in by_path
+    ]
+    if bad:
+        raise EnvOverrideError(bad)
+    return result

@@ -1,0 +1,1 @@
+"""All git access (``repo``), and what runs in git: hooks, install, doctor."""

@@ -1,0 +1,1 @@
+"""The file system: strict reads, atomic writes, locks, caches and ConfigManager."""
