@@ -20,10 +20,17 @@ def hooked(repo: Path) -> Path:
 
 
 def assert_migrated(data: Any, dataset: str = "project") -> None:
+    """Migrated, expanded: the current keys added, each legacy key that a deployed reader
+    still uses kept beside its twin and equal to it; the dataset resolves the same for both."""
     assert data["schema_version"] == 2
     assert data["dataset_name"] == dataset
     assert "processing" in data
-    assert not {"datasetName", "mainDatasetName", "auto_process", "version", "worktreeInfo"} & set(data)
+    assert not {"auto_process", "version"} & set(data)
+    assert (data.get("mainDatasetName") or data.get("datasetName", dataset)) == dataset  # jq's resolution
+    assert not ("mainDatasetName" in data and "datasetName" in data)
+    for alias, twin in (("excludePatterns", "exclude_patterns"), ("createdAt", "created_at")):
+        if alias in data:
+            assert data[alias] == data[twin]
 
 
 def test_commit_of_a_legacy_file_carries_the_migrated_file(hooked: Path, write_config: Callable[..., Path]) -> None:

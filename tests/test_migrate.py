@@ -177,18 +177,20 @@ def test_migrate_camel_file_minimal_diff_and_second_run_no_change(
     assert main(["migrate"]) == 0
     assert "migrated to schema version 2" in capsys.readouterr().out
     diff = _diff(in_repo)
-    # Only renamed, dropped or added lines change; the list items and "branch" do not.
+    # Expand: every legacy key a deployed reader uses stays, each current key is one added
+    # line; only the shadowed datasetName, the derived note and the string version go.
     assert sorted(line for line in diff if line[0] == "-") == sorted([
-        '-  "datasetName": "project_feature",', '-  "mainDatasetName": "project",', '-  "excludePatterns": [',
-        '-  "createdAt": "2024-05-01T10:00:00",', '-  "version": "1.1.0",', '-  "worktreeInfo": {',
-        '-    "isWorktree": true,', '-    "mainDatasetName": "project",',
-        '-    "datasetNote": "Worktree dataset derived from project"',
+        '-  "datasetName": "project_feature",', '-  "version": "1.1.0",',
     ])
     assert sorted(line for line in diff if line[0] == "+") == sorted([
         '+  "schema_version": 2,', '+  "dataset_name": "project",', '+  "exclude_patterns": [',
-        '+  "created_at": "2024-05-01T10:00:00",', '+  "worktree": {', '+    "is_worktree": true,',
-        '+    "main_dataset_name": "project"', '+  },', '+  "processing": {', '+    "mode": "manual"',
+        '+    "*.test.js",', '+    "node_modules/*"', '+  ],',
+        '+  "created_at": "2024-05-01T10:00:00",', '+  },', '+  "worktree": {',
+        '+    "is_worktree": true,', '+    "branch": "feature",', '+    "main_dataset_name": "project"', '+  },',
+        '+  "processing": {', '+    "mode": "manual"',
     ])
+    data = json.loads(path.read_text())
+    assert data["worktreeInfo"]["datasetNote"] == "Worktree dataset derived from project"  # kept whole
     assert main(["validate"]) == 0
     migrated = path.read_bytes()
     stat = path.stat()

@@ -10,11 +10,13 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..core import env, judge
 from ..core.defaults import set_path
-from ..core.errors import EXIT_OK, ConfigError, Problem
+from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem
 from ..core.locate import positions as locate_positions
 from ..core.schema import schema_text
 from ..core.version import __version__
 from ..git import ops
+from ..git.doctor import ignore_advice
+from ..git.repo import ignored_by
 from ..store import files
 from . import hooks
 from .guard import guarded
@@ -36,7 +38,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    return ops.migrate_files(_workspace(), args.files, check=args.check, diff=args.diff)
+    return ops.migrate_files(_workspace(), args.files, check=args.check, diff=args.diff, contract=args.contract)
 
 
 def _flatten(value: Any, prefix: str = "") -> List[Tuple[str, Any]]:
@@ -142,6 +144,31 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not manager.create_default_config(args.dataset_name):
         raise ConfigError(f"{label} already exists; edit it with `codequery-gitcfg set`")
     print(f"created {label}")
+    worktree = _workspace().worktree
+    if worktree is not None:
+        rule = ignored_by(worktree, os.path.relpath(manager.path, worktree.root), os.environ)
+        if rule is not None:
+            print(f"warning: {ignore_advice(rule)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_get(args: argparse.Namespace) -> int:
+    """One effective value for shell scripts, as ``git config --get`` gives one: exit 1 when unset."""
+    known = set(env.scalar_fields()) | {"exclude_patterns", "processing", "worktree"}
+    if args.key not in known:
+        raise ConfigError([Problem(args.key, _unknown_key(args.key))])
+    manager, _ = _workspace().manager(args.file)
+    node: Any = judge.apply_env(manager.load_config(), os.environ)
+    for part in args.key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return EXIT_FAIL
+        node = node[part]
+    if node is None:
+        return EXIT_FAIL
+    if isinstance(node, str):
+        print(node)
+    else:
+        print(json.dumps(node, ensure_ascii=False))
     return EXIT_OK
 
 
@@ -167,6 +194,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("migrate", cmd_migrate, "migrate legacy config files in place")
     p.add_argument("--check", action="store_true", help="change nothing; fail if a migration is pending")
     p.add_argument("--diff", action="store_true", help="print the migration as a unified diff")
+    p.add_argument("--contract", action="store_true",
+                   help="also drop the legacy camelCase keys kept for Code Query's readers (once every reader "
+                        "reads the current names)")
     p.add_argument("files", nargs="*", metavar="FILE")
     p = command("show", cmd_show, "show the file's values, or the effective ones")
     p.add_argument("--effective", action="store_true", help="defaults + file + CODEQUERY_* environment")
@@ -182,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", metavar="FILE")
     p = command("init", cmd_init, "create a valid default config file")
     p.add_argument("--dataset-name", metavar="NAME")
+    p.add_argument("--file", metavar="FILE")
+    p = command("get", cmd_get, "print one effective value (defaults + file + environment) for shell scripts; "
+                               "exit 1 when it is unset")
+    p.add_argument("key", metavar="KEY", help="a dotted key, e.g. dataset_name or processing.mode")
     p.add_argument("--file", metavar="FILE")
     command("schema", cmd_schema, "print the JSON Schema")
     hooks.add_parsers(command)

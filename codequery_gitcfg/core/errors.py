@@ -83,6 +83,10 @@ class UnknownKeyWarning(UserWarning):
     """A key the schema does not know; kept at run time, refused at the gate."""
 
 
+class AliasMismatchWarning(UserWarning):
+    """A legacy key kept for Code Query's readers disagrees with its canonical twin."""
+
+
 class UnknownModelWarning(UserWarning):
     """A syntactically valid model name that is not in the known list."""
 

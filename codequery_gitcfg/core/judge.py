@@ -8,13 +8,14 @@ unknown keys, so a newer tool's key never stops background processing.
 """
 from __future__ import annotations
 
+import json
 import warnings
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-from . import env, reader
+from . import env, locate, reader
 from .defaults import DEFAULT_CONFIG, copy_json, deep_merge, json_problem
-from .errors import ConfigError, EnvOverrideError, Problem, UnknownKeyWarning
-from .migrate import MigrationResult, legacy_markers, migrate
+from .errors import AliasMismatchWarning, ConfigError, EnvOverrideError, Problem, UnknownKeyWarning
+from .migrate import MigrationResult, legacy_markers, migrate, mismatches
 from .schema import check, warn_unknown_model, with_positions
 
 
@@ -34,6 +35,7 @@ class Verdict(NamedTuple):
     errors: List[Problem]  # schema errors of the migrated config, positioned
     unknown: List[Problem]  # keys the schema does not know, positioned
     markers: List[str]  # legacy keys: tools that rewrite files act on them
+    disagreements: List[Problem]  # a kept legacy key and its twin with different values
 
     @property
     def pending(self) -> bool:
@@ -42,7 +44,7 @@ class Verdict(NamedTuple):
     @property
     def problems(self) -> List[Problem]:
         """The gate's problems besides a pending migration."""
-        return self.errors + self.unknown
+        return self.errors + self.disagreements + self.unknown
 
     def gate_problems(self) -> List[Problem]:
         """For ``validate``: a pending migration is itself a failure, reported first."""
@@ -61,13 +63,50 @@ def judge(data: Mapping[str, Any], text: Optional[str] = None) -> Verdict:
     """Migrate ``data`` in memory and judge the result; ``text`` positions the problems."""
     result = migrate(data)
     errors, unknown = check(result.config)
-    return Verdict(result, with_positions(errors, text), with_positions(unknown, text), legacy_markers(data))
+    return Verdict(result, with_positions(errors, text), with_positions(unknown, text), legacy_markers(data),
+                   _disagreements(data, text))
+
+
+def _disagreements(data: Mapping[str, Any], text: Optional[str]) -> List[Problem]:
+    found = mismatches(data)
+    if not found:
+        return []
+    where = _positions(text)
+    out = []
+    for m in found:
+        line_of = {k: where.get(k, (None, None))[0] for k in (m.alias, m.canonical)}
+        lines = " and ".join(f"{k} (line {line_of[k]})" if line_of[k] else k for k in (m.alias, m.canonical))
+        out.append(Problem(
+            m.canonical,
+            f"{lines} disagree: {_short(m.alias_value)} vs {_short(m.canonical_value)}. Code Query's readers use "
+            f"{m.alias}, codequery-gitcfg uses {m.canonical}: make them equal "
+            f"(or drop {m.alias} with `codequery-gitcfg migrate --contract` once no reader needs it)",
+            *where.get(m.alias, (None, None)),
+        ))
+    return out
+
+
+def _positions(text: Optional[str]) -> Dict[str, Tuple[int, int]]:
+    if not text:
+        return {}
+    try:
+        return locate.positions(text)
+    except (RecursionError, IndexError, ValueError):
+        return {}
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def runtime(verdict: Verdict, filename: Optional[str] = None) -> Dict[str, Any]:
     """Run time's reading of a verdict: real errors raise, unknown keys warn, defaults merge."""
     if verdict.errors:
         raise ConfigError(verdict.errors, filename)
+    for problem in verdict.disagreements:
+        # Lenient at run time: the canonical key wins, as in memory it always has.
+        warnings.warn(f"{problem.path}: {problem.message}", AliasMismatchWarning, stacklevel=4)
     for problem in verdict.unknown:
         warnings.warn(f"{problem.path}: {problem.message} (kept)", UnknownKeyWarning, stacklevel=4)
     warn_unknown_model(verdict.result.config, stacklevel=4)

@@ -12,14 +12,14 @@ from typing import List, Mapping, Tuple
 
 from ..core import judge
 from ..core.errors import ConfigError
-from ..core.migrate import detect_version
+from ..core.migrate import detect_version, kept_aliases
 from ..core.version import __version__
 from ..store import files
 from ..store.manager import ConfigManager
 from ..store.paths import Worktree, contain
 from . import repo
 from .hooks import CONFIG, HOOKS
-from .install import HookFile, inspect
+from .install import HookFile, inspect, reader_advice
 
 REQUIRED = ("pre-commit", "post-merge", "post-rewrite")
 # The pre-commit framework's scripts say so; its hooks carry our ids when it runs ours.
@@ -63,7 +63,19 @@ def judge_hook(found: HookFile, framework: str) -> Tuple[bool, str]:
     return True, f"ours, current; runs {found.python}{chained}"
 
 
-def _config_lines(worktree: Worktree) -> Tuple[List[str], int]:
+def ignore_advice(rule: repo.IgnoreRule) -> str:
+    """What to say when git ignores the config: it is then never committed, and no hook sees it."""
+    where = f"{rule.source}:{rule.line}" if rule.line else rule.source
+    if rule.pattern.rstrip("/").endswith(".code-query") or rule.pattern.endswith("/"):
+        # git cannot re-include a file below an excluded folder: exclude the folder's contents instead.
+        fix = (f"change `{rule.pattern}` to `{rule.pattern.rstrip('/')}/*` and add `!{CONFIG}` on the line after it")
+    else:
+        fix = f"add `!{CONFIG}` on a line after it"
+    return (f"{CONFIG} is ignored by git ({where}: `{rule.pattern}`), so it is never committed and the hooks "
+            f"never see it: {fix} (the SQLite index beside it stays ignored)")
+
+
+def _config_lines(worktree: Worktree, environ: Mapping[str, str]) -> Tuple[List[str], int]:
     manager = ConfigManager(worktree.default_config, worktree=worktree)
     try:
         doc = files.read(manager.path, CONFIG)
@@ -76,6 +88,13 @@ def _config_lines(worktree: Worktree) -> Tuple[List[str], int]:
         return [f"config:      FIX {CONFIG}: cannot be read:"] + [f"               {p.render(CONFIG)}" for p in exc.problems], 1
     valid = "" if problems else ", valid once migrated" if pending else ", valid"
     lines = [f"config:      {CONFIG}: schema version {version}{valid}"]
+    rule = repo.ignored_by(worktree, CONFIG, environ)
+    if rule is not None:
+        lines.append(f"             FIX {ignore_advice(rule)}")
+    kept = kept_aliases(doc.data)
+    if kept:
+        lines.append(f"             legacy keys kept for Code Query's readers: {', '.join(kept)} "
+                     "(`codequery-gitcfg migrate --contract` drops them once every reader uses the current names)")
     lines += [f"             FIX {p.render(CONFIG)}" for p in problems]
     if pending:
         lines.append(f"             FIX migration pending (legacy keys: {', '.join(verdict.markers)}): "
@@ -83,7 +102,7 @@ def _config_lines(worktree: Worktree) -> Tuple[List[str], int]:
     else:
         lines.append("             no migration pending")
     lines.append(f"lock:        {manager.lock_path}")
-    return lines, len(problems) + pending
+    return lines, len(problems) + pending + (rule is not None)
 
 
 def doctor(worktree: Worktree, python: str, environ: Mapping[str, str]) -> int:
@@ -95,10 +114,14 @@ def doctor(worktree: Worktree, python: str, environ: Mapping[str, str]) -> int:
     print(f"hooks path:  {hooks_dir} ({where})")
     fixes = 0
     for hook in HOOKS:
-        healthy, said = judge_hook(inspect(hooks_dir, hook), framework)
+        found = inspect(hooks_dir, hook)
+        healthy, said = judge_hook(found, framework)
         fixes += not healthy
         print(f"  {hook:<14} {'ok ' if healthy else 'FIX'} {said}")
-    lines, config_fixes = _config_lines(worktree)
+        advice = reader_advice(hook, found.chained if found.state == "ours" else found.path)
+        if advice:
+            print(f"  {'':<14} note {advice}")
+    lines, config_fixes = _config_lines(worktree, environ)
     print("\n".join(lines))
     fixes += config_fixes
     print("doctor: all good" if not fixes else f"doctor: {fixes} thing{'s' if fixes > 1 else ''} to fix")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Callable, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from ..core import fmt, judge
 from ..core.errors import (
@@ -21,6 +21,7 @@ from ..core.errors import (
     Problem,
     ReadError,
 )
+from ..core.migrate import describe, to_file
 from ..core.reader import MAX_BYTES
 from ..store import files, memo
 from ..store.locking import hold
@@ -120,7 +121,7 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     if not verdict.pending:
         memo.remember(memo_path, staged.sha)
         return 0
-    return _migrate_staged(worktree, staged, path, raw, text, verdict, environ)
+    return _migrate_staged(worktree, staged, path, raw, text, data, verdict, environ)
 
 
 def _memo_path(worktree: Worktree) -> str:
@@ -158,9 +159,10 @@ def _worktree_bytes(path: str) -> Optional[bytes]:
 
 
 def _migrate_staged(worktree: Worktree, staged: repo.StagedChange, path: str, raw: bytes,
-                    text: str, verdict: judge.Verdict, environ: Mapping[str, str]) -> int:
+                    text: str, data: Dict[str, Any], verdict: judge.Verdict, environ: Mapping[str, str]) -> int:
     manager = ConfigManager(path, worktree=worktree)
-    blob = fmt.dump(verdict.result.config, fmt.detect(text, bom=raw.startswith(_BOM)))
+    new = to_file(verdict.result.config, data)
+    blob = fmt.dump(new, fmt.detect(text, bom=raw.startswith(_BOM)))
     with hold(manager.lock_path, manager.lock_timeout):
         try:
             # The working-tree file is migrated on its own terms: it keeps its
@@ -183,7 +185,7 @@ def _migrate_staged(worktree: Worktree, staged: repo.StagedChange, path: str, ra
         if real_index is not None:
             repo.stage_blob(worktree, CONFIG, staged.mode, blob, {**environ, "GIT_INDEX_FILE": real_index})
     say(f"migrated the staged {CONFIG} to schema version 2; this commit carries the migrated file:")
-    for change in verdict.result.changes:
+    for change in describe(data, new):
         print(f"  - {change}", file=sys.stderr)
     if worktree_changes:
         say("the working-tree file was migrated too")

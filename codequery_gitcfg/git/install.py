@@ -86,6 +86,31 @@ def inspect(hooks_dir: str, hook: str) -> HookFile:
     return HookFile(hook, path, "ours", head, marker.group(2).decode("ascii", "replace"), words[0] if words else None)
 
 
+_LEGACY_READ = re.compile(rb"\b(mainDatasetName|datasetName|excludePatterns|createdAt|worktreeInfo)\b")
+
+
+def legacy_readers(path: str) -> List[str]:
+    """The legacy config keys a (foreign) hook script mentions: a reader to upgrade before
+    ``migrate --contract`` drops them (Code Query's hooks read the dataset with jq)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_HEAD)
+    except OSError:
+        return []
+    return list(dict.fromkeys(m.decode("ascii") for m in _LEGACY_READ.findall(head)))
+
+
+def reader_advice(hook: str, path: str) -> Optional[str]:
+    keys = legacy_readers(path)
+    if not keys:
+        return None
+    hint = " (`codequery-gitcfg get dataset_name` replaces `jq -r '.mainDatasetName // .datasetName'`)" \
+        if {"mainDatasetName", "datasetName"} & set(keys) else ""
+    return (f"{os.path.basename(path)} reads legacy keys ({', '.join(keys)}): they stay in the file, beside the "
+            f"current ones, until `codequery-gitcfg migrate --contract`; switch it to `codequery-gitcfg get KEY` "
+            f"before that{hint}")
+
+
 def _describe(worktree: Worktree, environ: Mapping[str, str]) -> str:
     hooks_dir, configured = repo.hooks_path(worktree, environ)
     print(f"hooks folder: {hooks_dir}" + (f" (core.hooksPath = {configured})" if configured is not None else ""))
@@ -101,6 +126,9 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
         script = render(hook, python)
         if found.state == "ours" and found.head == script:
             print(f"  {hook}: already installed")
+            advice = reader_advice(hook, found.chained)
+            if advice:
+                print(f"    note: {advice}")
             continue
         note = ""
         if found.state == "foreign":
@@ -114,6 +142,9 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
         # Atomic: git may start the hook at any moment.
         write_atomic(found.path, script, mode=0o755)
         print(f"  {hook}: {'updated' if found.state == 'ours' else 'installed'}{note}")
+        advice = reader_advice(hook, found.chained)
+        if advice:
+            print(f"    note: {advice}")
     print(f"the hooks run {python}")
     return status
 
@@ -137,4 +168,4 @@ def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:
     return 0
 
 
-__all__ = ["CHAINED", "HookFile", "install", "inspect", "render", "uninstall"]
+__all__ = ["CHAINED", "HookFile", "install", "inspect", "legacy_readers", "reader_advice", "render", "uninstall"]

@@ -88,13 +88,15 @@ def validate_files(space: Workspace, names: Sequence[str]) -> int:
     return status
 
 
-def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False, diff: bool = False) -> int:
-    """Migrate each legacy file in place (``check``: change nothing, fail if pending)."""
+def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False, diff: bool = False,
+                  contract: bool = False) -> int:
+    """Migrate each legacy file in place (``check``: change nothing, fail if pending;
+    ``contract``: also drop the legacy keys kept for Code Query's readers)."""
     status = EXIT_OK
     for label, path in space.targets(names):
         try:
             manager = ConfigManager(space.contained(path), worktree=space.worktree)
-            migration = manager.migrate_file(write=not check)
+            migration = manager.migrate_file(write=not check, contract=contract)
         except FileNotFoundError:
             print(f"{label}: file not found", file=sys.stderr)
             status = EXIT_FAIL
@@ -120,7 +122,8 @@ def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False
                 print(f"  - {change}", file=sys.stderr)
             status = EXIT_FAIL
         elif migration.changes:
-            print(f"{label}: migrated to schema version 2:")
+            done = "dropped the legacy keys" if contract and not verdict.pending else "migrated to schema version 2"
+            print(f"{label}: {done}:")
             for change in migration.changes:
                 print(f"  - {change}")
     return status

@@ -150,6 +150,23 @@ def stage_blob(worktree: Worktree, relpath: str, mode: str, data: bytes, environ
     run_git(["update-index", "--cacheinfo", entry], cwd=worktree.root, environ=environ)
 
 
+class IgnoreRule(NamedTuple):
+    source: str  # the file holding the rule (.gitignore, .git/info/exclude, core.excludesFile)
+    line: int
+    pattern: str
+
+
+def ignored_by(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Optional[IgnoreRule]:
+    """The rule that makes git ignore ``relpath``; None when git would see it (or tracks it)."""
+    proc = run_git(["check-ignore", "-v", "-z", "--stdin"], cwd=worktree.root, environ=environ, check=False,
+                   input=relpath.replace(os.sep, "/").encode("utf-8", "surrogateescape") + b"\0")
+    fields = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    if proc.returncode != 0 or len(fields) < 3 or fields[2].startswith("!"):
+        return None
+    line = int(fields[1]) if fields[1].isdigit() else 0
+    return IgnoreRule(fields[0], line, fields[2])
+
+
 def hooks_path(worktree: Worktree, environ: Mapping[str, str]) -> tuple[str, Optional[str]]:
     """The hooks folder git really uses here, and core.hooksPath as configured (or None)."""
     import git

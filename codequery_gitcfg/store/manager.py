@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Dict, List, NamedTuple, Optional
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from ..core import fmt, judge, reader
+from ..core import fmt, judge
 from ..core.defaults import DEFAULT_CONFIG, deep_merge, defaults
 from ..core.errors import ConfigError, Problem
-from ..core.migrate import CURRENT_SCHEMA_VERSION, migrate
+from ..core.migrate import CURRENT_SCHEMA_VERSION, describe, kept_aliases, migrate, to_file
 from ..core.schema import KNOWN_MODELS
 from . import atomic, cache, files
 from .locking import DEFAULT_TIMEOUT, hold
@@ -29,11 +29,8 @@ class Migration(NamedTuple):
 
     verdict: judge.Verdict
     before: str  # the file's text
-    after: Optional[bytes]  # the migrated bytes; None unless a migration is pending and valid
-
-    @property
-    def changes(self) -> List[str]:
-        return self.verdict.result.changes if self.after is not None else []
+    after: Optional[bytes] = None  # the migrated bytes; None unless a migration is pending and valid
+    changes: List[str] = []  # what differs between the file before and after, for people
 
 
 class ConfigManager:
@@ -128,35 +125,43 @@ class ConfigManager:
                 doc: Optional[files.Document] = files.read(self.path, self.config_path)
             except FileNotFoundError:
                 doc = None
+            if doc is not None:
+                disagreements = judge.judge(doc.data, doc.text).disagreements
+                if disagreements:
+                    raise ConfigError(disagreements, self.config_path)
             data = migrate(doc.data).config if doc else self._default_file_values()
             change(data)
             self._check(data, strict)
-            self._write(data, doc.style if doc else fmt.Style())
+            self._write(to_file(data, doc.data if doc else None), doc.style if doc else fmt.Style())
             return data
 
-    def migrate_file(self, *, write: bool = True) -> Migration:
+    def migrate_file(self, *, write: bool = True, contract: bool = False) -> Migration:
         """Migrate a legacy file in place under the gate's rules; ``write=False`` only says
-        what would change. Nothing is written unless a migration is pending and its result
-        is valid (``Migration.verdict`` says why not). Unreadable files raise."""
+        what would change; ``contract`` also drops the legacy keys kept for Code Query's
+        readers. Nothing is written unless there is something to do and its result is valid
+        (``Migration.verdict`` says why not). Unreadable files raise."""
         if not write:
-            return self._migration(files.read(self.path, self.config_path), write=False)
+            return self._migration(files.read(self.path, self.config_path), write=False, contract=contract)
         with hold(self.lock_path, self.lock_timeout):
-            return self._migration(files.read(self.path, self.config_path), write=True)
+            return self._migration(files.read(self.path, self.config_path), write=True, contract=contract)
 
-    def _migration(self, doc: files.Document, *, write: bool) -> Migration:
+    def _migration(self, doc: files.Document, *, write: bool, contract: bool) -> Migration:
         verdict = judge.judge(doc.data, doc.text)
-        if not verdict.pending or verdict.problems:
-            return Migration(verdict, doc.text, None)
-        after = fmt.dump(verdict.result.config, doc.style)
+        todo = verdict.pending or (contract and bool(kept_aliases(doc.data)))
+        if not todo or verdict.problems:
+            return Migration(verdict, doc.text)
+        new = to_file(verdict.result.config, doc.data, contract=contract)
+        after = fmt.dump(new, doc.style)
         if write:
             self._write_bytes(after)
-        return Migration(verdict, doc.text, after)
+        return Migration(verdict, doc.text, after, describe(doc.data, new))
 
     def save_config(self, config: Dict[str, Any]) -> None:
         data = migrate(config).config
         with hold(self.lock_path, self.lock_timeout):
             self._check(data, strict=False)
-            self._write(data, self._current_style())
+            style, previous = self._current()
+            self._write(to_file(data, previous), style)
 
     def update_processing_mode(self, mode: str) -> None:
         if mode not in ("manual", "auto"):
@@ -188,13 +193,13 @@ class ConfigManager:
     def _check(self, data: Dict[str, Any], strict: bool) -> None:
         judge.check_writable(data, strict=strict, filename=self.config_path)
 
-    def _current_style(self) -> fmt.Style:
-        """The formatting of the file being replaced; only its text is needed, not a parse."""
+    def _current(self) -> Tuple[fmt.Style, Optional[Dict[str, Any]]]:
+        """The formatting and values of the file being replaced (its aliases are kept)."""
         try:
-            raw, _ = files.read_bytes(self.path)
-            return fmt.detect(reader.decode(raw), bom=raw.startswith(b"\xef\xbb\xbf"))
+            doc = files.read(self.path, self.config_path)
         except (OSError, ConfigError):
-            return fmt.Style()
+            return fmt.Style(), None
+        return doc.style, doc.data
 
     def _write(self, data: Dict[str, Any], style: fmt.Style) -> None:
         self._write_bytes(fmt.dump(data, style))
