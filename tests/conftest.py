@@ -9,6 +9,12 @@ from pathlib import Path
 from typing import Any, Callable, Dict, Iterator
 
 import pytest
+from hypothesis import settings
+
+# Fuzz suites are deterministic: the same examples on every run, so the set of mutants
+# they kill does not change from run to run. Found cases are kept as @example()s.
+settings.register_profile("codequery", derandomize=True, deadline=None, database=None)
+settings.load_profile("codequery")
 
 _GIT_VARS = (
     "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_COMMON_DIR", "GIT_OBJECT_DIRECTORY",

@@ -119,11 +119,16 @@ def test_reads_take_no_lock(manager: ConfigManager, monkeypatch: pytest.MonkeyPa
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("a read took the lock")
 
-    monkeypatch.setattr(locking, "hold", refuse)
+    # Every lock, whichever module took it and under whatever name it imported hold(),
+    # is made by locking._lock_for.
+    monkeypatch.setattr(locking, "_lock_for", refuse)
     cache.forget(manager.path)
     manager.load_config()
     manager.load_raw_config()
     manager.validate_config_file()
+    manager.migrate_file(write=False)
+    with pytest.raises(AssertionError, match="took the lock"):
+        manager.update_processing_mode("auto")  # the guard itself works: a write is refused
 
 
 def test_lock_lives_under_git_dir_and_never_in_status(repo: Path, manager: ConfigManager) -> None:

@@ -136,10 +136,22 @@ def test_step_functions_are_pure_and_return_changes() -> None:
     assert ConfigMigrator._migrate_v1_to_v2(out) == out2
 
 
-def test_from_version_argument() -> None:
-    assert migrate({"dataset_name": "x", "processing": {}}, from_version=1).config["schema_version"] == 2
-    assert ConfigMigrator.migrate_config({"dataset_name": "x", "processing": {"mode": "auto"}}, from_version=2) == {
-        "dataset_name": "x", "processing": {"mode": "auto"}}
+def test_from_version_argument_overrides_detection() -> None:
+    # Detected as version 2 (a processing section): nothing to do...
+    config = {"dataset_name": "x", "processing": {"mode": "auto"}}
+    assert migrate(config).from_version == 2
+    assert migrate(config).config == config and migrate(config).changes == []
+    # ...but told it is version 1, the v1 step runs and the result is stamped as current.
+    told = migrate(config, from_version=1)
+    assert told.from_version == 1
+    assert told.config == {"schema_version": 2, "dataset_name": "x", "processing": {"mode": "auto"}}
+    assert told.changes == ["set schema_version to 2"]
+    # Told version 0 on a version-1 shape: the v0 step's default does not override the file's mode.
+    legacy = {"dataset_name": "x", "auto_process": True}
+    assert migrate(legacy).from_version == 1
+    assert migrate(legacy, from_version=0).config["processing"] == {"mode": "auto"}
+    assert migrate(legacy, from_version=0).from_version == 0
+    assert ConfigMigrator.migrate_config(config, from_version=2) == config
 
 
 # -- rewriting files -----------------------------------------------------------------------

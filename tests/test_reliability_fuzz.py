@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reliability_helpers import CONFIG_REL, PY, full_config, init_repo, read_valid, report, scaled
+from reliability_helpers import CONFIG_REL, PY, SOAK, full_config, init_repo, read_valid, report, scaled
 
 import codequery_gitcfg.cli.main as cli
 from codequery_gitcfg.core import env, fmt, judge
@@ -39,7 +39,9 @@ from codequery_gitcfg.core.schema import check
 
 
 def fuzz_settings(ci: int, soak_factor: int = 30) -> settings:
-    return settings(max_examples=scaled(ci, ci * soak_factor), deadline=None, database=None, derandomize=False,
+    # Deterministic in CI (the same examples every run, so a mutant is killed or not, never
+    # by luck); a soak run explores new random examples, and what it finds becomes an @example.
+    return settings(max_examples=scaled(ci, ci * soak_factor), deadline=None, database=None, derandomize=not SOAK,
                     suppress_health_check=list(HealthCheck))
 
 

@@ -10,8 +10,9 @@ agree (tests/test_gitrepo.py checks them side by side).
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-from typing import Mapping, NamedTuple, Optional, Sequence
+from typing import Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ..core.errors import GitError
 from ..store.paths import Worktree
@@ -124,18 +125,35 @@ def staged_change(worktree: Worktree, relpath: str, environ: Mapping[str, str]) 
     target = relpath.replace(os.sep, "/")
     given = environ.get(STAGED_VAR)
     if given:
-        records = [tuple(line.split("\t", 1)) for line in given.splitlines() if "\t" in line]
-    else:
-        out = run_git(
-            ["diff", "--cached", "--raw", "--no-abbrev", "--no-renames", "--no-color", "-z", "--", relpath],
-            cwd=worktree.root, environ=environ,
-        ).stdout.decode("utf-8", "surrogateescape")
-        fields = out.split("\0")
-        records = list(zip(fields[::2], fields[1::2]))
-    for meta, path in records:
+        found = _find_record([tuple(line.split("\t", 1)) for line in given.splitlines() if "\t" in line], target)
+        if found is not False:
+            return found
+        # Not what our script hands over (set by hand, or by another tool): ask git.
+    out = run_git(
+        ["diff", "--cached", "--raw", "--no-abbrev", "--no-renames", "--no-color", "-z", "--", relpath],
+        cwd=worktree.root, environ=environ,
+    ).stdout.decode("utf-8", "surrogateescape")
+    fields = out.split("\0")
+    found = _find_record(list(zip(fields[::2], fields[1::2])), target)
+    if found is False:
+        raise GitError(f"cannot read git's answer about the staged {target}")
+    return found
+
+
+_RAW = re.compile(r":?([0-7]{6}) ([0-7]{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([A-Z][0-9]*)")
+
+
+def _find_record(records: Sequence[Tuple[str, ...]], target: str) -> "StagedChange | None | Literal[False]":
+    """The change of ``target`` among ``git diff --raw`` records; False when a record is malformed."""
+    for record in records:
+        if len(record) != 2:
+            return False
+        meta, path = record
+        m = _RAW.fullmatch(meta.strip())
+        if m is None:
+            return False
         if path == target:  # the pathspec also matches files below a folder of that name
-            _, mode, _, sha, status = meta.lstrip(":").split()
-            return StagedChange(status[:1], mode, sha)
+            return StagedChange(m.group(5)[:1], m.group(2), m.group(4))
     return None
 
 
