@@ -16,7 +16,7 @@ from . import env, locate, reader
 from .defaults import DEFAULT_CONFIG, copy_json, deep_merge, json_problem
 from .errors import AliasMismatchWarning, ConfigError, EnvOverrideError, Problem, UnknownKeyWarning
 from .migrate import MigrationResult, legacy_markers, migrate, mismatches
-from .schema import check, warn_unknown_model, with_positions
+from .schema import caller_stacklevel, check, warn_unknown_model, with_positions
 
 
 def parse(raw: bytes, filename: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:
@@ -106,10 +106,11 @@ def runtime(verdict: Verdict, filename: Optional[str] = None) -> Dict[str, Any]:
         raise ConfigError(verdict.errors, filename)
     for problem in verdict.disagreements:
         # Lenient at run time: the canonical key wins, as in memory it always has.
-        warnings.warn(f"{problem.path}: {problem.message}", AliasMismatchWarning, stacklevel=4)
+        warnings.warn(f"{problem.path}: {problem.message}", AliasMismatchWarning, stacklevel=caller_stacklevel())
     for problem in verdict.unknown:
-        warnings.warn(f"{problem.path}: {problem.message} (kept)", UnknownKeyWarning, stacklevel=4)
-    warn_unknown_model(verdict.result.config, stacklevel=4)
+        warnings.warn(f"{problem.path}: {problem.message} (kept)", UnknownKeyWarning,
+                      stacklevel=caller_stacklevel())
+    warn_unknown_model(verdict.result.config)
     return deep_merge(DEFAULT_CONFIG, verdict.result.config)
 
 

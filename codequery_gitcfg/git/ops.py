@@ -10,7 +10,7 @@ import os
 import sys
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..core import judge
+from ..core import judge, schema
 from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem
 from ..store import files
 from ..store.manager import ConfigManager
@@ -75,14 +75,20 @@ def validate_files(space: Workspace, names: Sequence[str]) -> int:
     """Strict read + gate of each file; every problem printed, exit status returned."""
     status = EXIT_OK
     for label, path in space.targets(names):
+        notes: List[Problem] = []
         try:
             doc = files.read(space.contained(path), label)
-            problems = judge.judge(doc.data, doc.text).gate_problems()
+            verdict = judge.judge(doc.data, doc.text)
+            problems = verdict.gate_problems()
+            notes = schema.with_positions([p for p in [schema.unknown_model(verdict.result.config)] if p], doc.text)
         except FileNotFoundError:
             problems = [Problem("", "file not found")]
         except ConfigError as exc:
             problems = list(exc.problems)
         _print(problems, label)
+        # An unknown model name may be a model newer than this tool: said, never a failure.
+        for note in notes:
+            print(Problem("", f"note: {note.path}: {note.message}", note.line, note.col).render(label), file=sys.stderr)
         if problems:
             status = EXIT_FAIL
     return status

@@ -18,6 +18,9 @@ Finder = Callable[[str], Optional[Worktree]]
 
 _UNSET: Any = object()
 
+# Code Query's config module words every failure to load the file this way.
+LOAD_ERROR_PREFIX = "Error loading configuration: "
+
 
 def dataset_name_from(folder_name: str) -> str:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", folder_name).strip("-.")[:100]
@@ -104,14 +107,20 @@ class ConfigManager:
         return processing
 
     def validate_config_file(self) -> List[str]:
-        """Every problem of the file as text; empty when valid and current."""
+        """Every problem of the file as text; empty when valid and current.
+
+        A file that cannot be read or parsed gives items worded as Code Query's
+        module words them (``Error loading configuration: ...``, which its own
+        tests look for), each followed by our positioned detail."""
         try:
             doc = files.read(self.path, self.config_path)
             problems = judge.judge(doc.data, doc.text).gate_problems()
         except FileNotFoundError:
             return [f"Configuration file not found: {self.config_path}"]
         except ConfigError as exc:
-            return [p.render(exc.filename) for p in exc.problems]
+            return [f"{LOAD_ERROR_PREFIX}{p.render(exc.filename)}" for p in exc.problems]
+        except OSError as exc:
+            return [f"{LOAD_ERROR_PREFIX}{self.config_path}: {exc.strerror or exc}"]
         return [p.render(self.config_path) for p in problems]
 
     # -- writing ---------------------------------------------------------
