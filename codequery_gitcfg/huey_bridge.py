@@ -1,128 +1,239 @@
 """Turn an effective config into what Code Query's Huey post-commit hook does.
 
 SPEC section 7: manual mode processes synchronously; auto mode with a live
-worker enqueues batches of ``batch_size`` files, ``delay_seconds`` ahead, with
+worker enqueues batches of ``batch_size`` records, ``delay_seconds`` ahead, with
 ``max_retries`` retries; auto mode without a worker processes synchronously if
-``fallback_to_sync``, else skips with a message.
+``fallback_to_sync``, else skips with a message. A broker that fails while we
+enqueue is handled the same way, record by record: nothing is dropped silently.
+
+Records are what Code Query's queue file holds (``{"filepath": "a.py",
+"commit_hash": "abc123", "queued_at": ...}``) or plain paths. The defaults are
+Code Query's own: its worker's pid file ``<worktree>/.code-query/worker.pid``
+and its queue ``SqliteHuey("code-query-worker",
+filename="<worktree>/.code-query/huey_jobs.db")``. A worker on another machine
+(a shared Redis) leaves no pid file here; :func:`install_heartbeat` and
+:func:`worker_alive` see it through the queue's own storage.
 
 huey is an optional extra. This module never imports it at module level, so
-:func:`plan_dispatch` and :func:`worker_running` work (and the core package can
-re-export them) without huey installed; only :func:`enqueue` and
-:func:`default_huey` need it.
+:func:`plan_dispatch`, :func:`worker_running` and a manual-mode
+:func:`dispatch` work (and stay cheap in a post-commit hook) without huey.
 """
 
 from __future__ import annotations
 
-import math
+import fnmatch
 import os
+import posixpath
 import re
+import socket
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import (
     TYPE_CHECKING,
     Any,
+    Callable,
+    Dict,
     List,
     Literal,
     Mapping,
     Optional,
     Sequence,
+    TextIO,
     Tuple,
     Union,
 )
 
-from .core.defaults import DEFAULT_PROCESSING
+from .core.defaults import DEFAULT_EXCLUDE_PATTERNS, DEFAULT_PROCESSING
 from .core.errors import ConfigError
 from .core.judge import field_errors
-from .git.repo import find_worktree
+from .git.repo import discover
 
 if TYPE_CHECKING:
     # huey ships no type information; "unused-ignore" keeps this quiet whether
     # or not the project's mypy config also ignores huey's missing stubs.
-    from huey import SqliteHuey  # type: ignore[import-untyped, unused-ignore]
+    from huey import Huey, SqliteHuey  # type: ignore[import-untyped, unused-ignore]
     from huey.api import Result, TaskWrapper  # type: ignore[import-untyped, unused-ignore]
 
 __all__ = [
+    "DB_FILE_NAME",
     "DEFAULT_WORKER_HINT",
+    "HEARTBEAT_KEY",
+    "HEARTBEAT_MAX_AGE",
     "HUEY_NAME",
+    "PID_FILE_NAME",
     "STATE_DIR_NAME",
     "Action",
+    "Dispatch",
     "DispatchPlan",
+    "EnqueueResult",
+    "Heartbeat",
+    "Record",
     "default_huey",
     "default_pid_file",
+    "dispatch",
     "enqueue",
+    "install_heartbeat",
+    "last_heartbeat",
     "plan_dispatch",
+    "record_path",
+    "worker_alive",
     "worker_running",
 ]
 
 Action = Literal["sync", "enqueue", "skip"]
 PathArg = Union[str, "os.PathLike[str]"]
+# A plain path, or one of Code Query's queue records: {"filepath": ..., "commit_hash": ..., ...}.
+Record = Union[str, Mapping[str, Any]]
 
-# A constant, not something derived from the repository path: the consumer must
-# build a Huey with the same name to see the queued tasks, and moving or
-# renaming the repository must not orphan them. The database file is already
-# per repository (it lives in its git directory), so the name need not be.
-HUEY_NAME = "codequery-gitcfg"
-
-# Folder inside the git directory: never shows in `git status`, never committed,
-# and per worktree, like the worktree's own config file.
-STATE_DIR_NAME = "codequery-gitcfg"
+# Code Query's worker (tasks.py) consumes this queue: same name, same file.
+HUEY_NAME = "code-query-worker"
+# Code Query's folder at the worktree root; its worker writes its pid file there.
+STATE_DIR_NAME = ".code-query"
+PID_FILE_NAME = "worker.pid"
+DB_FILE_NAME = "huey_jobs.db"
 
 # Code Query's own command for starting its background worker.
-DEFAULT_WORKER_HINT = "python server.py worker start"
+DEFAULT_WORKER_HINT = "python cli.py worker start"
+
+# Where the worker's beat lives in the queue's key-value storage.
+HEARTBEAT_KEY = "codequery-gitcfg.heartbeat"
+# Huey's scheduler runs periodic tasks once a minute; three missed beats mean
+# the worker is gone (or busy for that long, when it has a single worker).
+HEARTBEAT_MAX_AGE = 180.0
 
 # A pid file holds a handful of digits; anything longer is not one of ours.
 _PID_FILE_MAX_BYTES = 64
 _PID_RE = re.compile(r"[0-9]+")
+# A commit of thousands of files must not print thousands of lines.
+_MAX_NAMES_SHOWN = 10
 
 
 @dataclass(frozen=True)
 class DispatchPlan:
-    """What the post-commit hook should do with the files of a commit.
+    """What the post-commit hook should do with the records of a commit.
 
-    ``batches`` always describes the files (also for "sync", so synchronous
-    processing can go batch by batch, and for "skip", so the caller can say
-    which files were left out); only "enqueue" plans can be passed to
-    :func:`enqueue`.
+    ``batches`` always describes the records kept (also for "sync", so
+    synchronous processing can go batch by batch, and for "skip", so the caller
+    can say which files were left out); ``excluded`` holds those that
+    ``exclude_patterns`` dropped. Only "enqueue" plans can be passed to
+    :func:`enqueue`. Records are kept as given, in their order.
     """
 
     action: Action
-    batches: Tuple[Tuple[str, ...], ...]
+    batches: Tuple[Tuple[Record, ...], ...]
     delay: float
     retries: int
     message: str = ""
     dataset_name: Optional[str] = None
+    excluded: Tuple[Record, ...] = ()
+    fallback_to_sync: bool = True
 
     @property
-    def files(self) -> Tuple[str, ...]:
-        """All files of the plan, in their original order."""
+    def files(self) -> Tuple[Record, ...]:
+        """All records of the plan, in their original order."""
         return tuple(f for batch in self.batches for f in batch)
+
+
+@dataclass(frozen=True)
+class EnqueueResult:
+    """What :func:`enqueue` put on the queue, and what it could not.
+
+    ``results`` holds one Huey ``Result`` per task queued (``None`` entries
+    when the Huey was made with ``results=False``). On the first failure of the
+    broker ``enqueue`` stops: ``failed`` holds every record not queued (always
+    the tail of ``plan.files``, in order), and ``reason`` says why.
+    """
+
+    results: Tuple[Optional[Result], ...]
+    failed: Tuple[Record, ...] = ()
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """What :func:`dispatch` did: each record of the commit is in exactly one group."""
+
+    plan: DispatchPlan
+    enqueued: Tuple[Record, ...] = ()
+    synced: Tuple[Record, ...] = ()
+    skipped: Tuple[Record, ...] = ()  # not processed: no worker (or broker) and no fallback
+    reason: str = ""  # why enqueueing failed, if it did
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """The last beat a worker left in the queue's storage."""
+
+    time: float  # seconds since the epoch, by the worker's clock
+    host: str
+    pid: int
+
+
+def record_path(record: Record) -> str:
+    """The file path of a record: the string itself, or its ``"filepath"``."""
+    if isinstance(record, str):
+        return record
+    path = record.get("filepath") if isinstance(record, Mapping) else None
+    if not isinstance(path, str):
+        raise TypeError(f"a record is a path string or a mapping with a 'filepath' string, not {record!r}")
+    return path
+
+
+def _commit_hash(record: Record) -> str:
+    # As Code Query's handler: record.get("commit_hash", "HEAD"); a null hash is missing too.
+    value = None if isinstance(record, str) else record.get("commit_hash")
+    return "HEAD" if value is None else value
+
+
+def _check_records(records: Sequence[Record]) -> None:
+    # A lone string is a Sequence too, and would be split into characters.
+    if isinstance(records, (str, bytes)) or not isinstance(records, Sequence):
+        raise TypeError("records must be a sequence of path strings or mappings with a 'filepath'")
+    for index, record in enumerate(records):
+        path = record_path(record)
+        if not path:
+            raise TypeError(f"record {index} has an empty path: {record!r}")
+        if not isinstance(record, str):
+            commit_hash = record.get("commit_hash")
+            if commit_hash is not None and not isinstance(commit_hash, str):
+                raise TypeError(f"record {index}: commit_hash must be a string, not {commit_hash!r}")
+
+
+def _excluded(path: str, patterns: Sequence[str]) -> bool:
+    # Code Query matches fnmatch against the path relative to the worktree;
+    # git and Code Query's queue give exactly that, maybe with a leading "./".
+    rel = posixpath.normpath(path.replace(os.sep, "/"))
+    return any(fnmatch.fnmatch(rel, pattern) for pattern in patterns)
 
 
 def plan_dispatch(
     config: Mapping[str, Any],
-    files: Sequence[str],
+    records: Sequence[Record],
     worker_running: bool,
     *,
     worker_hint: str = DEFAULT_WORKER_HINT,
 ) -> DispatchPlan:
-    """Decide how the files of a commit get documented.
+    """Decide how the records of a commit get documented.
 
     ``config`` is an effective config (``codequery_gitcfg.effective_config()``).
-    Missing processing keys take their SPEC 2.1 defaults; a value of the wrong
-    type raises ``ValueError`` naming the dotted field, because guessing would
-    hide the bug that produced it. No files means nothing to do: action "skip"
-    with an empty message, so hooks stay quiet on empty and merge commits.
+    ``records`` are path strings or Code Query's queue records (mappings with a
+    ``"filepath"``); those whose path matches ``exclude_patterns`` are dropped
+    (``plan.excluded``). Missing keys take their SPEC 2.1 defaults; a value of
+    the wrong type raises ``ConfigError`` (a ``ValueError``) naming the dotted
+    field, with the file's own messages, because guessing would hide the bug
+    that produced it. No records left means nothing to do: action "skip" with
+    an empty message, so hooks stay quiet on empty and merge commits.
     ``worker_hint`` is the command shown to start the worker.
     """
     if not isinstance(config, Mapping):
         raise TypeError(f"config must be a mapping, not {type(config).__name__}")
-    # A lone string is a Sequence[str] too, and would be split into characters.
-    if isinstance(files, (str, bytes)) or not isinstance(files, Sequence):
-        raise TypeError("files must be a sequence of path strings")
-    for f in files:
-        if not isinstance(f, str):
-            raise TypeError(f"files must contain strings, got {type(f).__name__}: {f!r}")
+    _check_records(records)
 
     # Missing keys take their defaults; values are judged by the schema, the
     # same rules and messages as the file (no second validator here).
@@ -132,24 +243,27 @@ def plan_dispatch(
     elif not isinstance(processing, Mapping):
         raise ConfigError("processing: processing must be an object")
     processing = {**DEFAULT_PROCESSING, **processing}
+    patterns = config.get("exclude_patterns")
+    if patterns is None:
+        patterns = DEFAULT_EXCLUDE_PATTERNS
     dataset_name = config.get("dataset_name")
-    errors = field_errors({"dataset_name": dataset_name or "unnamed", "processing": processing})
+    errors = field_errors(
+        {"dataset_name": dataset_name or "unnamed", "processing": processing, "exclude_patterns": patterns}
+    )
     if errors:
         raise ConfigError(errors)
     mode = processing["mode"]
     fallback = processing["fallback_to_sync"]
     batch_size = processing["batch_size"]
-    delay = processing["delay_seconds"]
-    retries = processing["max_retries"]
 
-    batches = tuple(
-        tuple(files[i : i + batch_size]) for i in range(0, len(files), batch_size)
-    )
-    count = f"{len(files)} file(s)"
+    kept = [r for r in records if not _excluded(record_path(r), patterns)]
+    excluded = tuple(r for r in records if _excluded(record_path(r), patterns))
+    batches = tuple(tuple(kept[i : i + batch_size]) for i in range(0, len(kept), batch_size))
+    count = f"{len(kept)} file(s)"
 
     action: Action
     message = ""
-    if not files:
+    if not kept:
         action = "skip"
     elif mode == "manual":
         action = "sync"
@@ -173,25 +287,32 @@ def plan_dispatch(
     return DispatchPlan(
         action=action,
         batches=batches,
-        delay=delay,
-        retries=retries,
+        delay=processing["delay_seconds"],
+        retries=processing["max_retries"],
         message=message,
         dataset_name=dataset_name,
+        excluded=excluded,
+        fallback_to_sync=fallback,
     )
 
 
-def enqueue(plan: DispatchPlan, task: TaskWrapper, /, **task_kwargs: Any) -> List[Optional[Result]]:
-    """Put every batch of an "enqueue" plan on the Huey queue of ``task``.
+def enqueue(plan: DispatchPlan, task: TaskWrapper, /, *, each: bool = False, **task_kwargs: Any) -> EnqueueResult:
+    """Put the records of an "enqueue" plan on the Huey queue of ``task``.
 
-    ``task`` is a function decorated with ``@huey.task()`` on any Huey
-    instance. Each batch becomes one task call, ``task(list(batch),
-    **task_kwargs)``, with ``plan.retries`` retries, due ``plan.delay`` seconds
-    from now (delay 0: due at once, no eta). Returns one Huey ``Result`` per
-    batch, in order (``None`` entries if the Huey was made with
-    ``results=False``).
+    ``task`` is a function decorated with ``@huey.task()`` on any Huey. By
+    default each batch is one task call, the list of its records (as given)
+    first: ``task(list(batch), **task_kwargs)``, the shape of Code Query's
+    ``process_documentation_batch(files, dataset_name, project_root)``. With
+    ``each=True`` each record is one call, as Code Query's handler calls
+    ``process_file_documentation``: ``task(filepath=..., commit_hash=...,
+    **task_kwargs)``, the hash from the record (``"HEAD"`` when it has none);
+    the record's other keys (``queued_at``) are not passed. Either way each
+    task has ``plan.retries`` retries and is due ``plan.delay`` seconds from
+    now (delay 0: due at once, no eta).
 
-    Raises ``ValueError`` for any other action: enqueueing a "sync" or "skip"
-    plan is a caller bug, and silently doing nothing would lose the files.
+    A broker failure does not raise: the first one stops the loop and the
+    result names every record not queued, with the reason. A "sync" or "skip"
+    plan, or a ``task`` that is not a Huey task, is a caller bug and raises.
     """
     from huey.api import TaskWrapper as _TaskWrapper  # type: ignore[import-untyped, unused-ignore]
 
@@ -201,39 +322,152 @@ def enqueue(plan: DispatchPlan, task: TaskWrapper, /, **task_kwargs: Any) -> Lis
         raise TypeError(
             f"task must be a Huey task (a function decorated with @huey.task()), not {task!r}"
         )
+    if each and {"filepath", "commit_hash"} & set(task_kwargs):
+        raise TypeError("with each=True, filepath and commit_hash come from each record, not task_kwargs")
+
+    calls: List[Tuple[Tuple[Record, ...], Tuple[Any, ...], Dict[str, Any]]]
+    if each:
+        calls = [
+            ((r,), (), {"filepath": record_path(r), "commit_hash": _commit_hash(r), **task_kwargs})
+            for r in plan.files
+        ]
+    else:
+        calls = [(batch, (list(batch),), dict(task_kwargs)) for batch in plan.batches]
 
     results: List[Optional[Result]] = []
-    for batch in plan.batches:
-        if plan.delay > 0:
-            results.append(
-                task.schedule(
-                    args=(list(batch),),
-                    kwargs=dict(task_kwargs),
-                    delay=plan.delay,
-                    retries=plan.retries,
-                )
-            )
-        else:
-            # schedule() always sets an eta, and task.s() would swallow task
-            # kwargs that share a name with its own options (id, retries,
-            # timeout, ...); building the task the way schedule() does, without
-            # an eta, queues it as due now and passes task_kwargs untouched.
-            results.append(
-                task.huey.enqueue(
-                    task.task_class((list(batch),), dict(task_kwargs), retries=plan.retries)
-                )
-            )
-    return results
+    for index, (records, args, kwargs) in enumerate(calls):
+        try:
+            results.append(_put(task, args, kwargs, plan))
+        # Each broker fails in its own way (redis.ConnectionError, sqlite3.Error,
+        # OSError, a pickling error for a record it cannot store); whatever it
+        # is, these records are not queued and the caller must hear of them.
+        except Exception as exc:
+            failed = tuple(r for recs, _, _ in calls[index:] for r in recs)
+            return EnqueueResult(tuple(results), failed, _reason(exc))
+    return EnqueueResult(tuple(results))
 
 
-def worker_running(pid_file: PathArg) -> bool:
+def _put(task: TaskWrapper, args: Tuple[Any, ...], kwargs: Dict[str, Any], plan: DispatchPlan) -> Optional[Result]:
+    if plan.delay > 0:
+        return task.schedule(args=args, kwargs=kwargs, delay=plan.delay, retries=plan.retries)
+    # schedule() always sets an eta, and task.s() would swallow task kwargs
+    # that share a name with its own options (id, retries, timeout, ...);
+    # building the task the way schedule() does, without an eta, queues it as
+    # due now and passes the kwargs untouched.
+    return task.huey.enqueue(task.task_class(args, kwargs, retries=plan.retries))
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def dispatch(
+    config: Mapping[str, Any],
+    records: Sequence[Record],
+    *,
+    task: Union[TaskWrapper, Callable[[], TaskWrapper]],
+    sync: Callable[[List[Record]], Any],
+    worker_running: bool,
+    each: bool = False,
+    task_kwargs: Optional[Mapping[str, Any]] = None,
+    worker_hint: str = DEFAULT_WORKER_HINT,
+    stderr: Optional[TextIO] = None,
+) -> Dispatch:
+    """The whole post-commit decision, as Code Query's own handler makes it.
+
+    Plans (:func:`plan_dispatch`), then: "sync" calls ``sync(records)``;
+    "enqueue" calls :func:`enqueue` (``each`` and ``task_kwargs`` go to it);
+    when the broker fails, the records not queued go to ``sync`` if
+    ``processing.fallback_to_sync``, else they are named as not processed.
+    ``task`` is the Huey task, or a callable that returns it (only called when
+    enqueueing, so a manual-mode commit never imports the task module or
+    huey; if it fails, that is a broker failure too). Messages go to
+    ``stderr`` (default ``sys.stderr``). A bad config raises ``ConfigError``;
+    what ``sync`` raises is the caller's.
+    """
+    err = sys.stderr if stderr is None else stderr
+    plan = plan_dispatch(config, records, worker_running, worker_hint=worker_hint)
+    if plan.message:
+        print(plan.message, file=err)
+    if plan.action == "skip":
+        if plan.files:
+            print(f"not processed: {_names(plan.files)}", file=err)
+        return Dispatch(plan, skipped=plan.files)
+    if plan.action == "sync":
+        sync(list(plan.files))
+        return Dispatch(plan, synced=plan.files)
+
+    result = _enqueue_loaded(plan, task, each, task_kwargs or {})
+    failed = result.failed
+    done = plan.files[: len(plan.files) - len(failed)]
+    if not failed:
+        return Dispatch(plan, enqueued=done)
+    reason = _shown(result.reason)
+    if plan.fallback_to_sync:
+        print(
+            f"Could not queue {len(failed)} file(s) for the Code Query worker ({reason}); "
+            "processing them synchronously.",
+            file=err,
+        )
+        sync(list(failed))
+        return Dispatch(plan, enqueued=done, synced=failed, reason=result.reason)
+    print(
+        f"Could not queue {len(failed)} file(s) for the Code Query worker ({reason}) and "
+        "processing.fallback_to_sync is disabled.\n"
+        f"not processed: {_names(failed)}",
+        file=err,
+    )
+    return Dispatch(plan, enqueued=done, skipped=failed, reason=result.reason)
+
+
+def _enqueue_loaded(
+    plan: DispatchPlan,
+    task: Union[TaskWrapper, Callable[[], TaskWrapper]],
+    each: bool,
+    task_kwargs: Mapping[str, Any],
+) -> EnqueueResult:
+    try:
+        from huey.api import TaskWrapper as _TaskWrapper  # type: ignore[import-untyped, unused-ignore]
+
+        wrapper = task if isinstance(task, _TaskWrapper) else task()
+    # Code Query's handler falls back when its task module does not import; a
+    # loader may fail in any way (ImportError, no repository, a broker at import).
+    except Exception as exc:
+        return EnqueueResult((), plan.files, _reason(exc))
+    return enqueue(plan, wrapper, each=each, **task_kwargs)
+
+
+def _names(records: Sequence[Record]) -> str:
+    names = [_shown(record_path(r)) for r in records[:_MAX_NAMES_SHOWN]]
+    more = len(records) - len(names)
+    return ", ".join(names) + (f" and {more} more" if more else "")
+
+
+def _shown(text: str) -> str:
+    # File names come from the repository and reasons from the broker: neither
+    # may move the cursor or recolour the terminal of the person committing.
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+def worker_running(
+    pid_file: Optional[PathArg] = None, *, environ: Optional[Mapping[str, str]] = None
+) -> bool:
     """True only if ``pid_file`` holds the pid of a live process.
 
-    A missing, unreadable, oversized or garbage file, a pid of 0 or below, and
-    a stale pid (the process is gone) all give False. Without extra
-    dependencies a pid reused by an unrelated process cannot be told apart,
-    so workers should remove their pid file on exit.
+    ``pid_file`` defaults to Code Query's ``<worktree>/.code-query/worker.pid``
+    (:func:`default_pid_file`; False outside a repository). A missing,
+    unreadable, oversized or garbage file, a pid of 0 or below, and a stale pid
+    (the process is gone) all give False. Without extra dependencies a pid
+    reused by an unrelated process cannot be told apart, so workers should
+    remove their pid file on exit. A pid file only describes this machine: for
+    a worker elsewhere, see :func:`worker_alive`.
     """
+    if pid_file is None:
+        try:
+            pid_file = default_pid_file(environ=environ)
+        except (ValueError, ConfigError):
+            return False
     try:
         with open(pid_file, "rb") as fh:
             raw = fh.read(_PID_FILE_MAX_BYTES + 1)
@@ -258,11 +492,13 @@ def worker_running(pid_file: PathArg) -> bool:
 def default_pid_file(
     path: Optional[PathArg] = None, *, environ: Optional[Mapping[str, str]] = None
 ) -> Path:
-    """``<git dir>/codequery-gitcfg/huey.pid`` of the repository at ``path``.
+    """Code Query's worker pid file: ``<worktree>/.code-query/worker.pid``.
 
-    Only computes the path (a check for a worker must not create folders).
+    The worktree is the one containing ``path`` (default: the current
+    directory). Only computes the path (a check for a worker must not create
+    folders). Raises ``ValueError`` ("not a git repository") outside one.
     """
-    return _git_dir(path, environ=environ) / STATE_DIR_NAME / "huey.pid"
+    return _worktree_root(path, environ=environ) / STATE_DIR_NAME / PID_FILE_NAME
 
 
 def default_huey(
@@ -271,35 +507,101 @@ def default_huey(
     environ: Optional[Mapping[str, str]] = None,
     **huey_kwargs: Any,
 ) -> SqliteHuey:
-    """A ``SqliteHuey`` named ``HUEY_NAME`` with its database under the git dir.
+    """Code Query's queue: ``SqliteHuey("code-query-worker", filename="<worktree>/.code-query/huey_jobs.db")``.
 
-    The database is ``<git dir>/codequery-gitcfg/huey.db`` of the repository
-    at ``path`` (default: the current directory); the folder is created. Inside
-    the git directory the queue is never committed nor shown by ``git status``.
-    ``huey_kwargs`` go to ``SqliteHuey`` (for example ``immediate=True``).
-    Raises ``ValueError`` ("not a git repository") outside a repository.
+    The worktree is the one containing ``path`` (default: the current
+    directory); its ``.code-query`` folder is created if missing. Tasks
+    queued here are what Code Query's worker (``python cli.py worker start``)
+    consumes. ``huey_kwargs`` go to ``SqliteHuey`` (for example
+    ``immediate=True``). Raises ``ValueError`` ("not a git repository")
+    outside a repository.
     """
     from huey import SqliteHuey as _SqliteHuey  # type: ignore[import-untyped, unused-ignore]
 
-    state_dir = _git_dir(path, environ=environ) / STATE_DIR_NAME
+    state_dir = _worktree_root(path, environ=environ) / STATE_DIR_NAME
     state_dir.mkdir(parents=True, exist_ok=True)
-    return _SqliteHuey(HUEY_NAME, filename=str(state_dir / "huey.db"), **huey_kwargs)
+    return _SqliteHuey(HUEY_NAME, filename=str(state_dir / DB_FILE_NAME), **huey_kwargs)
 
 
-def _git_dir(path: Optional[PathArg] = None, *, environ: Optional[Mapping[str, str]] = None) -> Path:
-    """Absolute git directory of the worktree containing ``path`` (default: cwd)."""
+def install_heartbeat(huey: Huey, *, key: str = HEARTBEAT_KEY) -> TaskWrapper:
+    """Make the consumer of ``huey`` leave a beat in the queue's own storage.
+
+    Registers a periodic task (huey's scheduler runs it once a minute) and a
+    startup hook (so a worker is seen as soon as it starts), both writing a
+    :class:`Heartbeat` under ``key`` with ``huey.put``. Call it in the module
+    that defines the worker's tasks; the hook's process may call it too (it
+    then only registers, nothing runs). Returns the periodic task.
+    """
+
+    def beat() -> None:
+        huey.put(key, {"time": time.time(), "host": socket.gethostname(), "pid": os.getpid()})
+
+    name = f"codequery_gitcfg_heartbeat[{key}]"
+    huey.on_startup(name=name)(beat)
+    return huey.periodic_task(_every_check, name=name)(beat)
+
+
+def _every_check(timestamp: Any) -> bool:
+    return True
+
+
+def last_heartbeat(huey: Huey, *, key: str = HEARTBEAT_KEY) -> Optional[Heartbeat]:
+    """The last beat in ``huey``'s storage; None if there is none, it is not one
+    of ours, or the storage cannot be read (a broker that is down)."""
+    try:
+        value = huey.get(key, peek=True)
+    # As in enqueue: each broker fails in its own way, and a probe must answer.
+    except Exception:
+        return None
+    if not isinstance(value, Mapping):
+        return None
+    beat_time, host, pid = value.get("time"), value.get("host"), value.get("pid")
+    if (
+        not isinstance(beat_time, (int, float))
+        or isinstance(beat_time, bool)
+        or beat_time != beat_time  # NaN
+        or not isinstance(host, str)
+        or not isinstance(pid, int)
+    ):
+        return None
+    return Heartbeat(float(beat_time), host, pid)
+
+
+def worker_alive(
+    huey: Huey,
+    *,
+    max_age: float = HEARTBEAT_MAX_AGE,
+    key: str = HEARTBEAT_KEY,
+    now: Optional[float] = None,
+) -> bool:
+    """True if a worker of ``huey`` (on any machine) beat within ``max_age`` seconds.
+
+    Needs :func:`install_heartbeat` in the worker. The beat carries the
+    worker's clock: machines sharing a queue need clocks in step to well
+    under ``max_age``. A broker that is down gives False.
+    """
+    beat = last_heartbeat(huey, key=key)
+    if beat is None:
+        return False
+    age = (time.time() if now is None else now) - beat.time
+    return -max_age <= age <= max_age
+
+
+def _worktree_root(path: Optional[PathArg] = None, *, environ: Optional[Mapping[str, str]] = None) -> Path:
+    """Absolute top folder of the worktree containing ``path`` (default: cwd)."""
     start = os.getcwd() if path is None else os.path.abspath(os.fspath(path))
     if not os.path.exists(start):
         raise ValueError(f"not a git repository: {start} does not exist")
     env = os.environ if environ is None else environ
     if path is not None:
         # An explicit path means that path's repository, not whatever GIT_DIR a
-        # calling hook left in the environment (as GitPython's Repo(path) does).
+        # calling hook left in the environment.
         env = {k: v for k, v in env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-    worktree = find_worktree(start, env)
+    # Plain `git rev-parse`, not GitPython: this runs in every post-commit hook.
+    worktree = discover(start if os.path.isdir(start) else os.path.dirname(start), env)
     if worktree is None:
         raise ValueError(f"not a git repository: {start}")
-    return Path(worktree.git_dir)
+    return Path(worktree.root)
 
 
 def _pid_alive(pid: int) -> bool:
