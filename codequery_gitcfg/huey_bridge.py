@@ -530,15 +530,20 @@ def install_heartbeat(huey: Huey, *, key: str = HEARTBEAT_KEY) -> TaskWrapper:
     startup hook (so a worker is seen as soon as it starts), both writing a
     :class:`Heartbeat` under ``key`` with ``huey.put``. Call it in the module
     that defines the worker's tasks; the hook's process may call it too (it
-    then only registers, nothing runs). Returns the periodic task.
+    then only registers, nothing runs), and a second call for the same
+    ``huey`` and ``key`` returns the task of the first. Returns the periodic task.
     """
+    installed: Dict[str, TaskWrapper] = huey.__dict__.setdefault("_codequery_gitcfg_heartbeats", {})
+    if key in installed:
+        return installed[key]
 
     def beat() -> None:
         huey.put(key, {"time": time.time(), "host": socket.gethostname(), "pid": os.getpid()})
 
     name = f"codequery_gitcfg_heartbeat[{key}]"
     huey.on_startup(name=name)(beat)
-    return huey.periodic_task(_every_check, name=name)(beat)
+    installed[key] = huey.periodic_task(_every_check, name=name)(beat)
+    return installed[key]
 
 
 def _every_check(timestamp: Any) -> bool:
