@@ -1,91 +1,114 @@
-"""End to end: a real post-commit hook feeds a real SqliteHuey from the effective config."""
+"""End to end: the README's post-commit hook, run by real `git commit`s, feeds Code Query's queue.
+
+The hook is taken from README.md itself (so the README's example is what is tested). Before
+it, a Code Query-shaped pre-commit hook fills `.code-query/file_queue.json` with Code Query's
+records; `tasks.py` has Code Query's queue and task signatures.
+"""
 from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import pytest
 
+import huey_helpers
 from conftest import git
+from huey_helpers import REPO_ROOT, free_port, wait_for
 
-TASKS = '''
-import os
-from codequery_gitcfg.huey_bridge import default_huey
 
-huey = default_huey()
+def readme_hook() -> str:
+    """The post-commit hook of the README's Huey section, run by this interpreter."""
+    section = (REPO_ROOT / "README.md").read_text(encoding="utf-8").split("## Huey: the post-commit hook", 1)[1]
+    match = re.search(r"```python\n(#!/usr/bin/env python3\n.*?)```", section, re.S)
+    assert match, "the README's Huey section has no post-commit hook"
+    return match.group(1).replace("#!/usr/bin/env python3", f"#!{sys.executable}", 1)
 
-@huey.task()
-def document_files(files, dataset_name):
-    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".documented"), "a") as f:
-        f.write(dataset_name + ":" + ",".join(files) + "\\n")
+
+# Code Query's pre-commit hook queues the staged files; this one writes the same records.
+PRE_COMMIT = '''#!{python}
+import datetime, json, os, subprocess
+names = subprocess.run(["git", "diff", "--cached", "--name-only", "-z", "--diff-filter=d"],
+                       check=True, stdout=subprocess.PIPE).stdout.split(b"\\0")
+head = subprocess.run(["git", "rev-parse", "HEAD"], stdout=subprocess.PIPE).stdout.decode().strip()
+queue = os.path.join(".code-query", "file_queue.json")
+files = json.load(open(queue))["files"] if os.path.exists(queue) else []
+for name in names:
+    if name and not name.startswith(b".code-query"):
+        files.append({{"filepath": os.fsdecode(name), "commit_hash": head,
+                      "queued_at": datetime.datetime.now().isoformat()}})
+with open(queue, "w") as f:
+    json.dump({{"files": files}}, f)
 '''
 
-POST_COMMIT = '''#!{python}
-import os, subprocess, sys
-sys.path.insert(0, os.getcwd())
-from codequery_gitcfg import effective_config
-from codequery_gitcfg.huey_bridge import default_pid_file, enqueue, plan_dispatch, worker_running
+# Code Query's tasks.py: its queue (relative to the worktree root, as Code Query opens it) and
+# its task's signature; the "documentation" is a line in .documented. CQ_REDIS_PORT switches
+# to a RedisHuey, for the broker-down tests.
+TASKS = '''
+import json, os
+from huey import RedisHuey, SqliteHuey
 
-config = effective_config()
-out = subprocess.run(["git", "diff-tree", "--no-commit-id", "--name-only", "-r", "-z", "--root",
-                      "--diff-filter=d", "HEAD"], check=True, stdout=subprocess.PIPE).stdout
-files = sorted(os.fsdecode(n) for n in out.split(b"\\0") if n and not n.startswith(b".code-query"))
-plan = plan_dispatch(config, files, worker_running(default_pid_file()))
-print("plan:", plan.action, len(plan.batches), file=sys.stderr)
-if plan.action == "enqueue":
-    from codequery_tasks import document_files
-    enqueue(plan, document_files, dataset_name=plan.dataset_name)
+if os.environ.get("CQ_REDIS_PORT"):
+    huey = RedisHuey("code-query-worker", host="127.0.0.1", port=int(os.environ["CQ_REDIS_PORT"]))
+else:
+    huey = SqliteHuey(name="code-query-worker", filename=".code-query/huey_jobs.db")
+
+
+@huey.task(retries=2, retry_delay=60)
+def process_file_documentation(filepath, dataset_name, commit_hash, project_root, job_id=None):
+    with open(os.path.join(project_root, ".documented"), "a") as f:
+        f.write(json.dumps([dataset_name, filepath, commit_hash]) + "\\n")
+    return {"success": True, "filepath": filepath}
 '''
 
 INSPECT = '''
-import json, sys, time
+import datetime, json, sys
 sys.path.insert(0, ".")
-import codequery_tasks as t
-out = []
-for task in t.huey.scheduled() + t.huey.pending():
-    out.append({"files": task.args[0], "retries": task.retries, "kwargs": task.kwargs,
-                "eta_in": None if task.eta is None else (task.eta - __import__("datetime").datetime.now()).total_seconds()})
-print(json.dumps(out))
-'''
-
-RUN_ONE = '''
-import sys
-sys.path.insert(0, ".")
-import codequery_tasks as t
-task = t.huey.dequeue()
-t.huey.execute(task)
+import tasks
+now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+print(json.dumps([{"args": list(t.args), "kwargs": t.kwargs, "retries": t.retries,
+                   "eta_in": None if t.eta is None else (t.eta - now).total_seconds()}
+                  for t in tasks.huey.scheduled() + tasks.huey.pending()]))
 '''
 
 
-def _setup(repo: Path, config: Dict[str, Any]) -> Path:
-    (repo / "codequery_tasks.py").write_text(TASKS)
+def _install(repo: Path, name: str, text: str) -> None:
+    hook = repo / ".git" / "hooks" / name
+    hook.write_text(text)
+    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
+
+
+def _setup(repo: Path, config: Dict[str, Any], *, worker: bool = True) -> Path:
+    (repo / "tasks.py").write_text(TASKS)
     (repo / ".code-query").mkdir(exist_ok=True)
     path = repo / ".code-query" / "config.json"
     path.write_text(json.dumps(config, indent=2) + "\n")
-    (repo / ".gitignore").write_text(".documented\n__pycache__/\n")
+    # Code Query's run-time files stay out of git; the config is committed.
+    (repo / ".gitignore").write_text(".documented\n__pycache__/\n.code-query/*\n!.code-query/config.json\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "setup")
-    hook = repo / ".git" / "hooks" / "post-commit"
-    hook.write_text(POST_COMMIT.format(python=sys.executable))
-    hook.chmod(hook.stat().st_mode | stat.S_IXUSR)
-    # A live worker: the pid file holds this test process's pid.
-    state = repo / ".git" / "codequery-gitcfg"
-    state.mkdir(exist_ok=True)
-    (state / "huey.pid").write_text(str(os.getpid()))
+    _install(repo, "pre-commit", PRE_COMMIT.format(python=sys.executable))
+    _install(repo, "post-commit", readme_hook())
+    if worker:
+        # A live worker, as Code Query's `worker start` leaves it: its pid in .code-query/worker.pid.
+        (repo / ".code-query" / "worker.pid").write_text(str(os.getpid()))
     return path
 
 
-def _commit(repo: Path, names: List[str], env: Dict[str, str] | None = None) -> str:
+def _commit(repo: Path, names: List[str], env: Optional[Dict[str, str]] = None) -> str:
     for name in names:
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
         (repo / name).write_text(f"{name} {time.time()}\n")
     git(repo, "add", *names)
-    return git(repo, "commit", "-qm", f"change {names}", env=env).stderr
+    stderr = git(repo, "commit", "-qm", f"change {names}", env=env).stderr
+    assert "Traceback" not in stderr, stderr
+    return stderr
 
 
 def _queue(repo: Path) -> List[Dict[str, Any]]:
@@ -93,55 +116,108 @@ def _queue(repo: Path) -> List[Dict[str, Any]]:
     return list(json.loads(out.stdout))
 
 
+def _documented(repo: Path) -> List[List[str]]:
+    path = repo / ".documented"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _head(repo: Path, rev: str = "HEAD") -> str:
+    return git(repo, "rev-parse", rev).stdout.strip()
+
+
+AUTO = {"dataset_name": "proj", "processing": {"mode": "auto", "batch_size": 2, "delay_seconds": 120,
+                                               "max_retries": 4}}
+
+
 @pytest.fixture
 def auto_repo(repo: Path) -> Path:
-    _setup(repo, {"dataset_name": "proj", "processing": {"mode": "auto", "batch_size": 2,
-                                                           "delay_seconds": 120, "max_retries": 4}})
+    _setup(repo, AUTO)
     return repo
 
 
-def test_commit_enqueues_batches_with_retries_and_delay(auto_repo: Path) -> None:
-    err = _commit(auto_repo, ["a.py", "b.py", "c.py", "d.py", "e.py"])
-    assert "plan: enqueue 3" in err
+def test_readme_hook_is_the_one_under_test() -> None:
+    hook = readme_hook()
+    assert hook.startswith(f"#!{sys.executable}\n") and "dispatch(config, records" in hook
+
+
+def test_commit_enqueues_code_query_records_for_the_file_task(auto_repo: Path) -> None:
+    parent = _head(auto_repo)
+    err = _commit(auto_repo, ["a.py", "b.py", "tests/test_a.py", "node_modules/m/index.js"])
+    assert err == ""
     queued = _queue(auto_repo)
-    assert sorted(q["files"] for q in queued) == [["a.py", "b.py"], ["c.py", "d.py"], ["e.py"]]
+    # One task per record, as Code Query's handler calls process_file_documentation; the
+    # excluded files (tests/, node_modules/) are not queued, and queued_at is not passed.
+    assert sorted(q["kwargs"]["filepath"] for q in queued) == ["a.py", "b.py"]
     for q in queued:
-        assert q["retries"] == 4 and q["kwargs"] == {"dataset_name": "proj"}
+        assert q["args"] == []
+        assert q["kwargs"] == {"filepath": q["kwargs"]["filepath"], "commit_hash": parent,
+                               "dataset_name": "proj", "project_root": str(auto_repo.resolve())}
+        assert q["retries"] == 4
         assert 100 < q["eta_in"] <= 120  # scheduled delay_seconds ahead
+    assert not (auto_repo / ".code-query" / "file_queue.json").exists()  # the queue was taken
+    assert git(auto_repo, "status", "--porcelain").stdout == ""
 
 
-def test_env_override_changes_batch_size_for_that_commit_only(auto_repo: Path) -> None:
-    _commit(auto_repo, ["a.py", "b.py", "c.py"], env={"CODEQUERY_BATCH_SIZE": "1",
-                                                    "CODEQUERY_PROCESSING_DELAY_SECONDS": "0"})
+def test_env_override_changes_delay_and_retries_for_that_commit_only(auto_repo: Path) -> None:
+    _commit(auto_repo, ["a.py"], env={"CODEQUERY_PROCESSING_DELAY_SECONDS": "0",
+                                      "CODEQUERY_PROCESSING_MAX_RETRIES": "1"})
     first = _queue(auto_repo)
-    assert sorted(q["files"] for q in first) == [["a.py"], ["b.py"], ["c.py"]]
-    assert all(q["eta_in"] is None for q in first)  # delay 0: due at once
-    _commit(auto_repo, ["x.py", "y.py", "z.py"])
+    assert [(q["kwargs"]["filepath"], q["retries"], q["eta_in"]) for q in first] == [("a.py", 1, None)]
+    _commit(auto_repo, ["x.py"])
     second = [q for q in _queue(auto_repo) if q not in first]
-    assert sorted(q["files"] for q in second) == [["x.py", "y.py"], ["z.py"]]
-    assert json.loads((auto_repo / ".code-query" / "config.json").read_text())["processing"]["batch_size"] == 2
+    assert [(q["kwargs"]["filepath"], q["retries"]) for q in second] == [("x.py", 4)]
+    assert json.loads((auto_repo / ".code-query" / "config.json").read_text()) == AUTO
 
 
 def test_legacy_auto_process_file_drives_auto_mode_without_rewrite(repo: Path) -> None:
     path = _setup(repo, {"dataset_name": "legacy", "auto_process": True,
                          "processing": {"batch_size": 3, "delay_seconds": 0, "max_retries": 1}})
     before = path.read_bytes()
-    err = _commit(repo, ["a.py", "b.py"])
-    assert "plan: enqueue 1" in err
-    queued = _queue(repo)
-    assert queued == [{"files": ["a.py", "b.py"], "retries": 1, "kwargs": {"dataset_name": "legacy"}, "eta_in": None}]
+    _commit(repo, ["a.py", "b.py"])
+    assert sorted((q["kwargs"]["filepath"], q["retries"], q["eta_in"]) for q in _queue(repo)) == [
+        ("a.py", 1, None), ("b.py", 1, None)]
     assert path.read_bytes() == before
     assert git(repo, "status", "--porcelain").stdout == ""
 
 
-def test_manual_mode_enqueues_nothing(repo: Path) -> None:
+def test_manual_mode_documents_synchronously(repo: Path) -> None:
     _setup(repo, {"dataset_name": "m", "processing": {"mode": "manual"}})
-    assert "plan: sync 1" in _commit(repo, ["a.py"])
+    parent = _head(repo)
+    assert _commit(repo, ["a.py", "tests/t.py"]) == ""
+    assert _documented(repo) == [["m", "a.py", parent]]
     assert _queue(repo) == []
 
 
-def test_a_real_consumer_runs_a_queued_task(auto_repo: Path) -> None:
-    _commit(auto_repo, ["a.py"], env={"CODEQUERY_PROCESSING_DELAY_SECONDS": "0"})
-    subprocess.run([sys.executable, "-c", RUN_ONE], cwd=auto_repo, check=True, capture_output=True)
-    assert (auto_repo / ".documented").read_text() == "proj:a.py\n"
+def test_no_worker_falls_back_to_sync_with_a_message(repo: Path) -> None:
+    _setup(repo, AUTO, worker=False)
+    err = _commit(repo, ["a.py"])
+    assert err == ("Code Query background worker is not running; falling back to synchronous processing "
+                   "of 1 file(s).\nStart the worker with: python cli.py worker start\n")
+    assert [d[1] for d in _documented(repo)] == ["a.py"]
+    assert _queue(repo) == []
+
+
+def test_redis_down_falls_back_to_sync(repo: Path) -> None:
+    pytest.importorskip("redis", reason="the redis client is not installed (pip install redis)")
+    _setup(repo, AUTO)
+    err = _commit(repo, ["a.py", "b.py"], env={"CQ_REDIS_PORT": str(free_port())})
+    assert err.startswith("Could not queue 2 file(s) for the Code Query worker (ConnectionError: ")
+    assert err.endswith("); processing them synchronously.\n")
+    assert [d[1] for d in _documented(repo)] == ["a.py", "b.py"]
+
+
+def test_redis_down_without_fallback_names_the_files(repo: Path) -> None:
+    pytest.importorskip("redis", reason="the redis client is not installed (pip install redis)")
+    _setup(repo, {"dataset_name": "proj", "processing": {"mode": "auto", "fallback_to_sync": False}})
+    err = _commit(repo, ["a.py", "b.py"], env={"CQ_REDIS_PORT": str(free_port())})
+    assert err.endswith(") and processing.fallback_to_sync is disabled.\nnot processed: a.py, b.py\n")
+    assert _documented(repo) == []
+
+
+def test_a_real_consumer_runs_the_queued_tasks(auto_repo: Path) -> None:
+    parent = _head(auto_repo)
+    _commit(auto_repo, ["a.py", "b.py"], env={"CODEQUERY_PROCESSING_DELAY_SECONDS": "0"})
+    with huey_helpers.consumer("tasks.huey", auto_repo, log=auto_repo / ".code-query" / "consumer.log"):
+        wait_for(lambda: len(_documented(auto_repo)) == 2, "the consumer to document 2 files")
+    assert sorted(_documented(auto_repo)) == [["proj", "a.py", parent], ["proj", "b.py", parent]]
     assert _queue(auto_repo) == []
