@@ -22,6 +22,7 @@ huey is an optional extra. This module never imports it at module level, so
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 import posixpath
 import re
@@ -335,7 +336,7 @@ def enqueue(plan: DispatchPlan, task: TaskWrapper, /, *, each: bool = False, **t
         calls = [(batch, (list(batch),), dict(task_kwargs)) for batch in plan.batches]
 
     results: List[Optional[Result]] = []
-    for index, (records, args, kwargs) in enumerate(calls):
+    for index, (_, args, kwargs) in enumerate(calls):
         try:
             results.append(_put(task, args, kwargs, plan))
         # Each broker fails in its own way (redis.ConnectionError, sqlite3.Error,
@@ -564,7 +565,7 @@ def last_heartbeat(huey: Huey, *, key: str = HEARTBEAT_KEY) -> Optional[Heartbea
     if (
         not isinstance(beat_time, (int, float))
         or isinstance(beat_time, bool)
-        or beat_time != beat_time  # NaN
+        or not math.isfinite(beat_time)
         or not isinstance(host, str)
         or not isinstance(pid, int)
     ):

@@ -35,7 +35,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def stop(proc: "subprocess.Popen[bytes]") -> None:
+def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.send_signal(signal.SIGINT)
         try:
@@ -57,7 +57,7 @@ def consumer_command(huey_path: str) -> List[str]:
 
 @contextlib.contextmanager
 def consumer(huey_path: str, cwd: Path, env: Optional[Dict[str, str]] = None,
-             log: Optional[Path] = None) -> Iterator["subprocess.Popen[bytes]"]:
+             log: Optional[Path] = None) -> Iterator[subprocess.Popen[bytes]]:
     """Run `huey_consumer huey_path` in ``cwd`` until the block ends (SIGINT, then kill)."""
     environ = dict(os.environ, **(env or {}))
     environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(cwd), str(REPO_ROOT), environ.get("PYTHONPATH")) if p)
@@ -71,7 +71,7 @@ def consumer(huey_path: str, cwd: Path, env: Optional[Dict[str, str]] = None,
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator["tuple[int, subprocess.Popen[bytes]]"]:
+def redis_server() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """A throw-away `redis-server` on a free port of 127.0.0.1, nothing written to disk:
     (port, process); ``stop(process)`` takes it down early."""
     binary = shutil.which("redis-server")

@@ -5,7 +5,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from codequery_gitcfg import ConfigManager
 
 
@@ -27,7 +26,8 @@ def test_every_unreadable_item_starts_with_the_original_wording(tmp_path: Path) 
     path = tmp_path / "config.json"
     path.write_bytes(b"\xff\xfe\x00garbage")
     errors = ConfigManager(str(path)).validate_config_file()
-    assert errors and all(e.startswith(f"Error loading configuration: {path}") for e in errors)
+    assert errors
+    assert all(e.startswith(f"Error loading configuration: {path}") for e in errors)
 
     folder = tmp_path / "folder.json"
     folder.mkdir()

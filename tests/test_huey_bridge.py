@@ -19,11 +19,6 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional
 
 import huey
 import pytest
-from huey import MemoryHuey, SqliteHuey
-
-import huey_helpers
-from huey_helpers import wait_for
-
 from codequery_gitcfg import ConfigError
 from codequery_gitcfg.huey_bridge import (
     DEFAULT_WORKER_HINT,
@@ -42,6 +37,10 @@ from codequery_gitcfg.huey_bridge import (
     worker_alive,
     worker_running,
 )
+from huey import MemoryHuey, SqliteHuey
+
+import huey_helpers
+from huey_helpers import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -92,8 +91,7 @@ def git(*args: str, cwd: Path) -> str:
         ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
         cwd=cwd,
         check=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
     ).stdout
 
@@ -161,7 +159,7 @@ def test_worker_hint_is_configurable() -> None:
 
 
 @pytest.mark.parametrize(
-    "mode, fallback, running",
+    ("mode", "fallback", "running"),
     [("manual", True, False), ("auto", True, True), ("auto", True, False), ("auto", False, False)],
 )
 def test_no_files_means_nothing_to_do_quietly(mode: str, fallback: bool, running: bool) -> None:
@@ -178,7 +176,7 @@ def test_batches_keep_order_and_respect_batch_size() -> None:
     assert plan.files == tuple(FILES)
 
 
-@pytest.mark.parametrize("size, expected", [(1, [1] * 7), (7, [7]), (1000, [7])])
+@pytest.mark.parametrize(("size", "expected"), [(1, [1] * 7), (7, [7]), (1000, [7])])
 def test_batch_size_edges(size: int, expected: List[int]) -> None:
     plan = plan_dispatch(make_config(batch_size=size), FILES, False)
     assert [len(b) for b in plan.batches] == expected
@@ -198,7 +196,7 @@ def test_missing_processing_keys_take_spec_defaults() -> None:
 
 
 @pytest.mark.parametrize(
-    "key, value, fragment",
+    ("key", "value", "fragment"),
     [
         ("mode", "sometimes", "Invalid processing mode"),
         ("fallback_to_sync", 1, "fallback_to_sync must be a boolean"),
@@ -266,8 +264,7 @@ def test_plan_dispatch_and_worker_running_work_without_huey(tmp_path: Path) -> N
         [sys.executable, "-c", script, str(tmp_path / "missing.pid")],
         env=env,
         cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        capture_output=True,
         text=True,
     )
     assert out.returncode == 0, out.stderr
@@ -290,7 +287,9 @@ def test_enqueue_schedules_batches_delay_ahead_with_retries(sqlite_huey: SqliteH
     outcome = enqueue(plan, document, dataset_name=plan.dataset_name)
     after = utcnow()
 
-    assert outcome.ok and outcome.failed == () and outcome.reason == ""
+    assert outcome.ok
+    assert outcome.failed == ()
+    assert outcome.reason == ""
     results = outcome.results
     assert len(results) == 3
     assert all(r is not None for r in results)
@@ -308,7 +307,8 @@ def test_enqueue_schedules_batches_delay_ahead_with_retries(sqlite_huey: SqliteH
         sqlite_huey.execute(task)
     assert sqlite_huey.pending_count() == 0
     scheduled = sqlite_huey.scheduled()
-    assert len(scheduled) == 3 and calls == []
+    assert len(scheduled) == 3
+    assert calls == []
 
     # ...and runs once its eta has come.
     due = sqlite_huey.read_schedule(after + datetime.timedelta(seconds=301))
@@ -363,7 +363,8 @@ def test_failed_task_is_retried_as_configured(sqlite_huey: SqliteHuey) -> None:
         assert requeued.retries == expected_retries_left
     sqlite_huey.execute(sqlite_huey.dequeue())
     assert len(attempts) == 3
-    assert result is not None and result.get() == "ok"
+    assert result is not None
+    assert result.get() == "ok"
 
 
 def test_task_kwargs_named_like_huey_options_pass_through(sqlite_huey: SqliteHuey) -> None:
@@ -376,7 +377,9 @@ def test_task_kwargs_named_like_huey_options_pass_through(sqlite_huey: SqliteHue
         enqueue(plan, document, id="my-id", timeout=9, priority="high")
     for t in sqlite_huey.pending():
         assert t.kwargs == {"id": "my-id", "timeout": 9, "priority": "high"}
-        assert t.id != "my-id" and t.timeout is None and t.priority is None
+        assert t.id != "my-id"
+        assert t.timeout is None
+        assert t.priority is None
 
 
 def test_enqueue_works_with_any_huey() -> None:
@@ -399,7 +402,7 @@ def test_enqueue_works_with_any_huey() -> None:
 
 
 @pytest.mark.parametrize(
-    "config, running",
+    ("config", "running"),
     [(make_config("manual"), True), (make_config("auto"), False), (make_config("auto", fallback_to_sync=False), False)],
 )
 def test_enqueue_refuses_other_plans(sqlite_huey: SqliteHuey, config: Mapping[str, Any], running: bool) -> None:
@@ -646,7 +649,7 @@ def test_exclude_patterns_are_judged_by_the_schema() -> None:
 
 
 @pytest.mark.parametrize(
-    "record, fragment",
+    ("record", "fragment"),
     [
         ({"path": "a.py"}, "a mapping with a 'filepath' string"),
         ({"filepath": 3}, "a mapping with a 'filepath' string"),
@@ -767,7 +770,8 @@ def test_a_failure_midway_names_the_rest(sqlite_huey: SqliteHuey) -> None:
         outcome = enqueue(plan, task)
     finally:
         unstorable["handle"].close()
-    assert len(outcome.results) == 1 and sqlite_huey.pending_count() == 1
+    assert len(outcome.results) == 1
+    assert sqlite_huey.pending_count() == 1
     assert outcome.failed == (unstorable, "src/c.py")
     assert outcome.reason.startswith("TypeError: cannot pickle")
 
@@ -803,7 +807,9 @@ def test_dispatch_auto_with_a_worker_enqueues(sqlite_huey: SqliteHuey, capsys: p
     sync = Sync()
     done = dispatch(make_config("auto", delay_seconds=0), RECORDS, task=lambda: task, sync=sync,
                     worker_running=True, each=True, task_kwargs={"dataset_name": "ds"})
-    assert done.enqueued == tuple(RECORDS) and done.synced == () and sync.calls == []
+    assert done.enqueued == tuple(RECORDS)
+    assert done.synced == ()
+    assert sync.calls == []
     assert [t.kwargs["filepath"] for t in sqlite_huey.pending()] == ["src/a.py", "src/b.py", "src/c.py", "src/d.py"]
     assert capsys.readouterr().err == ""
 
@@ -812,7 +818,8 @@ def test_dispatch_without_a_worker_falls_back_or_says_what_was_not_processed(
         capsys: pytest.CaptureFixture[str]) -> None:
     sync = Sync()
     done = dispatch(make_config("auto"), RECORDS[:2], task=never_loaded, sync=sync, worker_running=False)
-    assert sync.calls == [RECORDS[:2]] and done.synced == tuple(RECORDS[:2])
+    assert sync.calls == [RECORDS[:2]]
+    assert done.synced == tuple(RECORDS[:2])
     assert capsys.readouterr().err == (
         "Code Query background worker is not running; falling back to synchronous processing of 2 file(s).\n"
         "Start the worker with: python cli.py worker start\n"
@@ -820,7 +827,8 @@ def test_dispatch_without_a_worker_falls_back_or_says_what_was_not_processed(
 
     done = dispatch(make_config("auto", fallback_to_sync=False), RECORDS[:2], task=never_loaded, sync=sync,
                     worker_running=False)
-    assert len(sync.calls) == 1 and done.skipped == tuple(RECORDS[:2])
+    assert len(sync.calls) == 1
+    assert done.skipped == tuple(RECORDS[:2])
     assert capsys.readouterr().err == (
         "Code Query background worker is not running and processing.fallback_to_sync is disabled: "
         "2 file(s) not processed.\n"
@@ -836,7 +844,9 @@ def test_dispatch_redis_down_falls_back_to_sync(capsys: pytest.CaptureFixture[st
     sync = Sync()
     done = dispatch(make_config("auto", delay_seconds=0), RECORDS, task=task, sync=sync, worker_running=True)
     assert sync.calls == [RECORDS]
-    assert done.synced == tuple(RECORDS) and done.enqueued == () and done.reason.startswith("ConnectionError")
+    assert done.synced == tuple(RECORDS)
+    assert done.enqueued == ()
+    assert done.reason.startswith("ConnectionError")
     err = capsys.readouterr().err
     assert err.startswith("Could not queue 4 file(s) for the Code Query worker (ConnectionError: ")
     assert err.endswith("); processing them synchronously.\n")
@@ -848,7 +858,8 @@ def test_dispatch_redis_down_without_fallback_names_the_files(capsys: pytest.Cap
     task = q.task()(lambda files: None)
     sync = Sync()
     done = dispatch(make_config("auto", fallback_to_sync=False), RECORDS, task=task, sync=sync, worker_running=True)
-    assert sync.calls == [] and done.skipped == tuple(RECORDS)
+    assert sync.calls == []
+    assert done.skipped == tuple(RECORDS)
     err = capsys.readouterr().err
     assert err.startswith("Could not queue 4 file(s) for the Code Query worker (ConnectionError: ")
     assert err.endswith(") and processing.fallback_to_sync is disabled.\n"
@@ -878,7 +889,8 @@ def test_dispatch_after_a_failure_midway_syncs_only_the_rest(sqlite_huey: Sqlite
         sync = Sync()
         done = dispatch(make_config("auto", batch_size=2, delay_seconds=0), records, task=task, sync=sync,
                         worker_running=True)
-    assert done.enqueued == ("src/a.py", "src/b.py") and done.synced == (bad, "src/c.py")
+    assert done.enqueued == ("src/a.py", "src/b.py")
+    assert done.synced == (bad, "src/c.py")
     assert sync.calls == [[bad, "src/c.py"]]
     assert sqlite_huey.pending_count() == 1
     assert "Could not queue 2 file(s)" in capsys.readouterr().err
@@ -888,7 +900,8 @@ def test_dispatch_excluded_records_reach_neither_queue_nor_sync() -> None:
     sync = Sync()
     done = dispatch(make_config("manual"), ["tests/t.py", "src/a.py"], task=never_loaded, sync=sync,
                     worker_running=False)
-    assert sync.calls == [["src/a.py"]] and done.plan.excluded == ("tests/t.py",)
+    assert sync.calls == [["src/a.py"]]
+    assert done.plan.excluded == ("tests/t.py",)
 
 
 def test_dispatch_names_are_escaped_and_capped(capsys: pytest.CaptureFixture[str]) -> None:
@@ -902,7 +915,7 @@ def test_dispatch_names_are_escaped_and_capped(capsys: pytest.CaptureFixture[str
 
 def test_dispatch_a_bad_config_raises_before_anything_runs() -> None:
     sync = Sync()
-    with pytest.raises(ConfigError, match="processing.batch_size"):
+    with pytest.raises(ConfigError, match=r"processing\.batch_size"):
         dispatch(make_config("auto", batch_size=0), RECORDS, task=never_loaded, sync=sync, worker_running=True)
     assert sync.calls == []
 
@@ -1025,7 +1038,9 @@ def test_a_real_consumer_runs_both_task_shapes_and_beats(cq_tasks: Callable[...,
         wait_for(lambda: len(_logged(tasks)) == 6, "the consumer to run the 6 tasks")
         wait_for(lambda: worker_alive(tasks.huey), "the consumer's heartbeat")
         beat = last_heartbeat(tasks.huey)
-        assert beat is not None and beat.pid == proc.pid and beat.host == socket.gethostname()
+        assert beat is not None
+        assert beat.pid == proc.pid
+        assert beat.host == socket.gethostname()
     assert proc.returncode is not None  # stopped
 
     logged = _logged(tasks)

@@ -137,7 +137,8 @@ def auto_repo(repo: Path) -> Path:
 
 def test_readme_hook_is_the_one_under_test() -> None:
     hook = readme_hook()
-    assert hook.startswith(f"#!{sys.executable}\n") and "dispatch(config, records" in hook
+    assert hook.startswith(f"#!{sys.executable}\n")
+    assert "dispatch(config, records" in hook
 
 
 def test_commit_enqueues_code_query_records_for_the_file_task(auto_repo: Path) -> None:

@@ -16,10 +16,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
-
-import huey_helpers
-from huey_helpers import redis_server, wait_for
-
 from codequery_gitcfg.huey_bridge import (
     dispatch,
     enqueue,
@@ -28,6 +24,9 @@ from codequery_gitcfg.huey_bridge import (
     plan_dispatch,
     worker_alive,
 )
+
+import huey_helpers
+from huey_helpers import redis_server, wait_for
 
 TASKS = '''
 import json, os
@@ -105,10 +104,12 @@ def test_a_worker_elsewhere_is_seen_through_redis_and_runs_both_shapes(tasks: An
     with huey_helpers.consumer("cq_redis_tasks.huey", tasks.work, tasks.env) as proc:
         wait_for(lambda: worker_alive(hook_side), "the consumer's heartbeat in Redis")
         beat = last_heartbeat(hook_side)
-        assert beat is not None and (beat.host, beat.pid) == (socket.gethostname(), proc.pid)
+        assert beat is not None
+        assert (beat.host, beat.pid) == (socket.gethostname(), proc.pid)
 
         plan = plan_dispatch(auto(), RECORDS, worker_alive(hook_side))
-        assert plan.action == "enqueue" and plan.excluded == (RECORDS[3],)
+        assert plan.action == "enqueue"
+        assert plan.excluded == (RECORDS[3],)
         kwargs = {"dataset_name": "ds", "project_root": str(tasks.work)}
         assert enqueue(plan, tasks.process_file_documentation, each=True, **kwargs).ok
         assert enqueue(plan, tasks.process_documentation_batch, **kwargs).ok
@@ -134,20 +135,24 @@ def test_redis_going_down_falls_back_to_sync(tasks: Any, redis: Any, capsys: pyt
 
     done = dispatch(auto(), RECORDS, task=tasks.process_file_documentation, each=True, task_kwargs=kwargs,
                     sync=synced.append, worker_running=True)
-    assert done.enqueued == tuple(RECORDS[:3]) and synced == []
+    assert done.enqueued == tuple(RECORDS[:3])
+    assert synced == []
     assert tasks.huey.pending_count() == 3
 
     huey_helpers.stop(server)  # Redis is down now
     assert worker_alive(tasks.huey) is False
     done = dispatch(auto(), RECORDS, task=tasks.process_file_documentation, each=True, task_kwargs=kwargs,
                     sync=synced.append, worker_running=True)
-    assert synced == [RECORDS[:3]] and done.synced == tuple(RECORDS[:3]) and done.enqueued == ()
+    assert synced == [RECORDS[:3]]
+    assert done.synced == tuple(RECORDS[:3])
+    assert done.enqueued == ()
     err = capsys.readouterr().err
     assert err.startswith("Could not queue 3 file(s) for the Code Query worker (ConnectionError: ")
     assert err.endswith("); processing them synchronously.\n")
 
     done = dispatch(auto(fallback_to_sync=False), RECORDS, task=tasks.process_file_documentation, each=True,
                     task_kwargs=kwargs, sync=synced.append, worker_running=True)
-    assert len(synced) == 1 and done.skipped == tuple(RECORDS[:3])
+    assert len(synced) == 1
+    assert done.skipped == tuple(RECORDS[:3])
     assert capsys.readouterr().err.endswith(
         ") and processing.fallback_to_sync is disabled.\nnot processed: src/a.py, src/b.py, src/c.py\n")

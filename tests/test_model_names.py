@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List
 
 import pytest
-
 from codequery_gitcfg import ConfigManager, UnknownModelWarning, effective_config
 from codequery_gitcfg.cli.main import main
 from codequery_gitcfg.core.schema import KNOWN_MODELS
@@ -20,7 +19,8 @@ Capture = pytest.CaptureFixture[str]
 def _here() -> int:
     """The line number of the caller's next line: where the call under test is."""
     frame = inspect.currentframe()
-    assert frame is not None and frame.f_back is not None
+    assert frame is not None
+    assert frame.f_back is not None
     return frame.f_back.f_lineno + 1
 
 
