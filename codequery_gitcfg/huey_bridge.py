@@ -584,7 +584,8 @@ def worker_alive(
 
     Needs :func:`install_heartbeat` in the worker. The beat carries the
     worker's clock: machines sharing a queue need clocks in step to well
-    under ``max_age``. A broker that is down gives False.
+    under ``max_age`` (a beat up to ``max_age`` ahead of ours, from a clock
+    running early, counts too). A broker that is down gives False.
     """
     beat = last_heartbeat(huey, key=key)
     if beat is None:
