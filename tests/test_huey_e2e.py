@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import stat
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pytest
+from codequery_gitcfg.git import hueyhook
 
 import huey_helpers
 from conftest import git
@@ -24,11 +26,13 @@ from huey_helpers import REPO_ROOT, free_port, wait_for
 
 
 def readme_hook() -> str:
-    """The post-commit hook of the README's Huey section, run by this interpreter."""
+    """The post-commit hook of the README's Huey section, as `install --huey-post-commit` writes
+    it for this interpreter: the README shows the template verbatim."""
     section = (REPO_ROOT / "README.md").read_text(encoding="utf-8").split("## Huey: the post-commit hook", 1)[1]
-    match = re.search(r"```python\n(#!/usr/bin/env python3\n.*?)```", section, re.S)
+    match = re.search(r"```python\n(#!/bin/sh\n.*?)```", section, re.S)
     assert match, "the README's Huey section has no post-commit hook"
-    return match.group(1).replace("#!/usr/bin/env python3", f"#!{sys.executable}", 1)
+    assert match.group(1) == (REPO_ROOT / "hooks" / hueyhook.TEMPLATE).read_text(encoding="utf-8")
+    return hueyhook.render(sys.executable).decode("utf-8")
 
 
 # Code Query's pre-commit hook queues the staged files; this one writes the same records.
@@ -137,7 +141,7 @@ def auto_repo(repo: Path) -> Path:
 
 def test_readme_hook_is_the_one_under_test() -> None:
     hook = readme_hook()
-    assert hook.startswith(f"#!{sys.executable}\n")
+    assert f"\npython={shlex.quote(sys.executable)}\n" in hook
     assert "dispatch(config, records" in hook
 
 

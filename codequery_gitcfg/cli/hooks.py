@@ -22,7 +22,8 @@ def _worktree() -> Worktree:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    return install.install(_worktree(), args.hook_types or list(HOOK_TYPES), sys.executable, os.environ)
+    return install.install(_worktree(), args.hook_types or list(HOOK_TYPES), sys.executable, os.environ,
+                           huey=args.huey_post_commit)
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
@@ -42,6 +43,9 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p = command("install", cmd_install, "install the git hooks into the hooks folder git uses here")
     p.add_argument("-t", "--hook-type", dest="hook_types", action="append", choices=HOOK_TYPES, metavar="TYPE",
                    help=f"a hook to install (repeatable; default: all of {', '.join(HOOK_TYPES)})")
+    p.add_argument("--huey-post-commit", action="store_true",
+                   help="also write Code Query's Huey post-commit hook (README: Huey), run by this Python; "
+                        "a post-commit hook already there is kept and runs after it")
     command("uninstall", cmd_uninstall, "remove our git hooks and put back the ones they replaced")
     command("doctor", cmd_doctor, "check the hooks, the interpreter and the config; exit 1 if something needs fixing")
     p = command("hook", cmd_hook, "run one hook as git calls it (what the installed scripts run)")

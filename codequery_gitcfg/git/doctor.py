@@ -17,7 +17,7 @@ from ..core.version import __version__
 from ..store import files
 from ..store.manager import ConfigManager
 from ..store.paths import Worktree, contain
-from . import repo
+from . import hueyhook, repo
 from .hooks import CONFIG, HOOKS
 from .install import HookFile, inspect, reader_advice
 
@@ -121,6 +121,10 @@ def doctor(worktree: Worktree, python: str, environ: Mapping[str, str]) -> int:
         advice = reader_advice(hook, found.chained if found.state == "ours" else found.path)
         if advice:
             print(f"  {'':<14} note {advice}")
+    huey = hueyhook.judge(inspect(hooks_dir, "post-commit"))
+    if huey is not None:
+        fixes += not huey[0]
+        print(f"  {'huey hook':<14} {'ok ' if huey[0] else 'FIX'} {huey[1]}")
     lines, config_fixes = _config_lines(worktree, environ)
     print("\n".join(lines))
     fixes += config_fixes

@@ -11,14 +11,12 @@ import os
 import re
 import shlex
 from dataclasses import dataclass
-from importlib.resources import files
-from pathlib import Path
 from typing import List, Mapping, Optional, Sequence
 
 from ..core.version import __version__
 from ..store.atomic import write_atomic
 from ..store.paths import Worktree
-from . import repo
+from . import hueyhook, repo, templates
 from .hooks import HOOKS
 
 CHAINED = ".codequery-gitcfg.orig"
@@ -31,18 +29,9 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
 
 
-def _template() -> str:
-    try:
-        return files("codequery_gitcfg.hooks").joinpath("hook.sh").read_text(encoding="utf-8")
-    except ModuleNotFoundError:
-        # Run from a source checkout that shadows the installed package (`python -m`
-        # in the project folder): the top-level hooks/ folder sits beside this package.
-        return (Path(__file__).resolve().parent.parent.parent / "hooks" / "hook.sh").read_text(encoding="utf-8")
-
-
 def render(hook: str, python: str) -> bytes:
     """Our script for ``hook``, running ``python`` (kept verbatim: a venv's python is a symlink)."""
-    template = _template()
+    template = templates.template("hook.sh")
     # Git for Windows runs hooks with its sh, which wants forward slashes.
     python = python.replace(os.sep, "/")
     text = (template.replace("@HOOK@", hook).replace("@CHAINED@", CHAINED)
@@ -117,7 +106,10 @@ def _describe(worktree: Worktree, environ: Mapping[str, str]) -> str:
     return hooks_dir
 
 
-def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ: Mapping[str, str]) -> int:
+def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ: Mapping[str, str],
+            huey: bool = False) -> int:
+    """Our hooks of ``hook_types``, and Code Query's Huey post-commit hook with ``huey`` or
+    when it is already installed (kept current like ours)."""
     hooks_dir = _describe(worktree, environ)
     os.makedirs(hooks_dir, exist_ok=True)
     status = 0
@@ -145,6 +137,11 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
         advice = reader_advice(hook, found.chained)
         if advice:
             print(f"    note: {advice}")
+    post_commit = inspect(hooks_dir, "post-commit")  # after ours: it may have just moved
+    if huey or hueyhook.where(post_commit):
+        done, said = hueyhook.install(post_commit, python)
+        print(said)
+        status = status if done else 1
     print(f"the hooks run {python}")
     return status
 
@@ -164,6 +161,7 @@ def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:
         if found.state != "foreign" and restore:
             os.rename(found.chained, found.path)
             done.append(f"  {hook}: restored the hook that was there before")
+    done += hueyhook.uninstall(inspect(hooks_dir, "post-commit"))  # after ours, which may chain to it
     print("\n".join(done) if done else "  no codequery-gitcfg hooks here")
     return 0
 

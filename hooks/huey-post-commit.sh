@@ -1,0 +1,66 @@
+#!/bin/sh
+''':'
+# Code Query's post-commit hook: the files Code Query's pre-commit hook queued go to its
+# Huey worker, or are documented here and now, as .code-query/config.json says.
+# Written by `codequery-gitcfg install --huey-post-commit`, with the Python that ran it: it
+# then works from GUI clients and shells without the virtual environment. `codequery-gitcfg
+# uninstall` removes it and puts back the post-commit hook that was here, which runs after it.
+# The shell runs these lines, then Python runs this same file; to Python they are a string.
+# codequery-gitcfg-managed: hook=huey-post-commit version=@VERSION@
+python=@PYTHON@
+if [ -x "$python" ]; then
+    "$python" -I "$0" "$@"
+else
+    echo "code-query: not documenting this commit: the Python this hook was installed with is gone ($python); run 'codequery-gitcfg install --huey-post-commit' again from Code Query's environment" >&2
+fi
+case $0 in
+    */*) here=${0%/*} ;;
+    *) here=. ;;
+esac
+if [ -x "$here/post-commit.codequery-gitcfg-huey.orig" ]; then
+    exec "$here/post-commit.codequery-gitcfg-huey.orig" "$@"
+fi
+exit 0
+'''
+import json, os, sys
+try:
+    from codequery_gitcfg import effective_config
+    from codequery_gitcfg.huey_bridge import dispatch, worker_running
+except ImportError as exc:
+    sys.exit(f"code-query: not documenting this commit: {exc} ({sys.executable}); run 'codequery-gitcfg "
+             "install --huey-post-commit' again from Code Query's environment")
+sys.path.insert(0, os.getcwd())          # hooks run at the worktree root, where tasks.py is
+
+try:
+    config = effective_config()          # file + defaults + CODEQUERY_* overrides, never written
+except (OSError, ValueError) as exc:
+    sys.exit(print(f"code-query: not documenting this commit: {exc}", file=sys.stderr))
+
+queue = os.path.join(".code-query", "file_queue.json")
+snapshot = f"{queue}.{os.getpid()}"
+try:
+    os.replace(queue, snapshot)          # take the queue atomically, as Code Query's handler does
+    with open(snapshot, encoding="utf-8") as f:
+        records = json.load(f).get("files", [])
+except FileNotFoundError:
+    sys.exit(0)
+except (OSError, ValueError, AttributeError) as exc:
+    sys.exit(print(f"code-query: cannot read the queue: {exc}", file=sys.stderr))
+os.remove(snapshot)
+
+common = {"dataset_name": config["dataset_name"], "project_root": os.getcwd()}
+
+
+def task():
+    from tasks import process_file_documentation   # Code Query's worker module (imports huey)
+    return process_file_documentation
+
+
+def sync(records):                       # what the worker would have done, here and now
+    for record in records:
+        task().call_local(filepath=record["filepath"], commit_hash=record.get("commit_hash") or "HEAD",
+                          **common)
+
+
+dispatch(config, records, task=task, each=True, task_kwargs=common, sync=sync,
+         worker_running=worker_running())
