@@ -33,7 +33,9 @@ def test_wheel_installs_working_hooks(repo: Path, tmp_path: Path, write_config: 
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", tmp_path / "dist", source)
     wheel = next((tmp_path / "dist").glob("codequery_gitcfg-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
-    assert "codequery_gitcfg/hooks/hook.sh" in names and "codequery_gitcfg/schema.json" in names
+    assert "codequery_gitcfg/hooks/hook.sh" in names
+    assert "codequery_gitcfg/core/schema.json" in names
+    assert "codequery_gitcfg/hooks/huey-post-commit.sh" in names
 
     venv = tmp_path / "fresh venv"  # a space in the interpreter's path, as on many desktops
     run(sys.executable, "-m", "venv", venv)
@@ -43,14 +45,25 @@ def test_wheel_installs_working_hooks(repo: Path, tmp_path: Path, write_config: 
     assert where.startswith(str(venv))
 
     script = python.parent / "codequery-gitcfg"
-    out = run(script, "install", cwd=repo)
+    out = run(script, "install", "--huey-post-commit", cwd=repo)
     assert "pre-commit: installed" in out
+    assert "huey post-commit: installed" in out
     assert f"python='{python}'" in (repo / ".git" / "hooks" / "pre-commit").read_text()
+    # The Huey hook runs the wheel's Python too (its path has a space): a stand-in for
+    # Code Query's task module records the synchronous (manual mode) call.
+    (repo / "tasks.py").write_text("class T:\n    def call_local(self, **kw):\n"
+                                   "        print('documented', kw['filepath'])\n\n"
+                                   "process_file_documentation = T()\n")
+    (repo / ".gitignore").write_text("__pycache__/\n")
+    (repo / ".code-query").mkdir()
+    (repo / ".code-query" / "file_queue.json").write_text('{"files": [{"filepath": "tasks.py"}]}')
+    git(repo, "add", "tasks.py", ".gitignore")
 
     write_config(LEGACY_CAMEL)
     git(repo, "add", CONFIG)
     proc = run_git(repo, "commit", "-qm", "legacy through the wheel's hooks")
     assert "migrated the staged" in proc.stderr
+    assert proc.stderr.endswith("\ndocumented tasks.py\n")  # git sends a hook's stdout to stderr
     assert json.loads(git(repo, "show", f"HEAD:{CONFIG}").stdout)["schema_version"] == 2
     assert status(repo) == ""
     assert "doctor: all good" in run(script, "doctor", cwd=repo)
