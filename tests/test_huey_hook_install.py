@@ -42,6 +42,12 @@ echo "foreign $(basename "$0")" >&2
 """
 
 
+# Our hooks other than post-commit, so that the Huey hook takes the post-commit file
+# (with our own post-commit hook, see the tests at the end).
+OTHERS = ("-t", "pre-commit")
+ONLY_HUEY = (*OTHERS, "--huey-post-commit")
+
+
 def hooks_dir(repo: Path) -> Path:
     return repo / ".git" / "hooks"
 
@@ -82,7 +88,7 @@ def foreign(path: Path) -> None:
 
 
 def test_install_writes_the_template_with_this_python(cq_repo: Path) -> None:
-    out = install(cq_repo, "--huey-post-commit")
+    out = install(cq_repo, *ONLY_HUEY)
     assert "\n  huey post-commit: installed\n" in out
     hook = hooks_dir(cq_repo) / "post-commit"
     assert hook.read_bytes() == hueyhook.render(sys.executable)
@@ -94,7 +100,7 @@ def test_install_writes_the_template_with_this_python(cq_repo: Path) -> None:
 
 
 def test_a_commit_without_the_venv_on_path_documents_the_files(cq_repo: Path) -> None:
-    install(cq_repo, "--huey-post-commit")
+    install(cq_repo, *ONLY_HUEY)
     assert os.path.dirname(sys.executable) not in bare_path().split(os.pathsep)
     err = commit(cq_repo, "a.py")
     assert err == "documented a.py\n"  # manual mode: synchronous, here and now; no traceback
@@ -105,7 +111,7 @@ def test_a_commit_without_the_venv_on_path_documents_the_files(cq_repo: Path) ->
 def test_a_foreign_post_commit_hook_is_kept_runs_after_and_is_restored(cq_repo: Path) -> None:
     hook = hooks_dir(cq_repo) / "post-commit"
     foreign(hook)
-    out = install(cq_repo, "--huey-post-commit")
+    out = install(cq_repo, *ONLY_HUEY)
     assert f"\n  huey post-commit: installed; the hook that was there is kept as {KEPT} and runs after it\n" in out
     assert (hooks_dir(cq_repo) / KEPT).read_bytes() == FOREIGN
     assert commit(cq_repo, "a.py") == f"documented a.py\nforeign {KEPT}\n"
@@ -123,10 +129,10 @@ def test_a_foreign_post_commit_hook_is_kept_runs_after_and_is_restored(cq_repo: 
 
 def test_installing_twice_changes_nothing_and_install_keeps_it_current(cq_repo: Path) -> None:
     foreign(hooks_dir(cq_repo) / "post-commit")
-    install(cq_repo, "--huey-post-commit")
+    install(cq_repo, *ONLY_HUEY)
     before = snapshot(hooks_dir(cq_repo))
-    assert "\n  huey post-commit: already installed\n" in install(cq_repo, "--huey-post-commit")
-    assert "\n  huey post-commit: already installed\n" in install(cq_repo)  # once there, install keeps it
+    assert "\n  huey post-commit: already installed\n" in install(cq_repo, *ONLY_HUEY)
+    assert "\n  huey post-commit: already installed\n" in install(cq_repo, *OTHERS)  # once there, install keeps it
     assert snapshot(hooks_dir(cq_repo)) == before
 
     where = hueyhook.where(installer.inspect(str(hooks_dir(cq_repo)), "post-commit"))
@@ -135,7 +141,7 @@ def test_installing_twice_changes_nothing_and_install_keeps_it_current(cq_repo: 
     old.write_text(old.read_text().replace(" version=", " version=0.0.1-"))
     out = cli(cq_repo, "doctor")[1]
     assert "\n  huey hook      FIX installed, but outdated (written by codequery-gitcfg 0.0.1-" in out
-    assert "\n  huey post-commit: updated\n" in install(cq_repo)
+    assert "\n  huey post-commit: updated\n" in install(cq_repo, *OTHERS)
     assert old.read_bytes() == hueyhook.render(sys.executable)
     assert (hooks_dir(cq_repo) / KEPT).read_bytes() == FOREIGN
 
@@ -143,7 +149,7 @@ def test_installing_twice_changes_nothing_and_install_keeps_it_current(cq_repo: 
 def test_install_refuses_when_the_kept_place_is_taken(cq_repo: Path) -> None:
     foreign(hooks_dir(cq_repo) / "post-commit")
     foreign(hooks_dir(cq_repo) / KEPT)
-    code, out, _ = cli(cq_repo, "install", "--huey-post-commit")
+    code, out, _ = cli(cq_repo, "install", *ONLY_HUEY)
     assert code == 1
     assert (f"\n  huey post-commit: NOT installed: {hooks_dir(cq_repo) / 'post-commit'} is not ours and "
             f"{hooks_dir(cq_repo) / KEPT} already exists; move one of them away and run install again\n") in out
@@ -156,7 +162,7 @@ def test_behind_our_post_commit_hook_it_takes_the_place_ours_runs(cq_repo: Path)
     (folder / "post-commit").write_bytes(installer.render("post-commit", sys.executable))
     (folder / "post-commit").chmod(0o755)
     foreign(folder / f"post-commit{installer.CHAINED}")
-    out = install(cq_repo, "-t", "pre-commit", "--huey-post-commit")
+    out = install(cq_repo, *ONLY_HUEY)
     assert (f"\n  huey post-commit: installed (run by our post-commit hook, after its own work); the hook that "
             f"was there is kept as {KEPT} and runs after it\n") in out
     assert (folder / f"post-commit{installer.CHAINED}").read_bytes() == hueyhook.render(sys.executable)
