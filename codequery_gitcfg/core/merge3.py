@@ -1,0 +1,117 @@
+"""Three-way merge of two configs that share a base, key by key (issue 11).
+
+All three are already migrated to the canonical shape, so a difference is a
+difference of value and never one of shape. Objects merge recursively; lists
+and scalars are values; a missing key is a value of its own (a deletion is a
+change). A member changed on one side only is taken from that side, changed
+identically on both it is taken once, and changed differently it is a
+conflict: the result then holds ours' side, and the conflict says both.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Mapping, NamedTuple, Tuple
+
+from .defaults import copy_json
+
+
+class _Missing:
+    """No member at this path (distinct from a member holding null)."""
+
+    _instance: "_Missing | None" = None
+
+    def __new__(cls) -> "_Missing":
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING = _Missing()
+Value = Any  # a JSON value, or MISSING
+
+
+class Conflict(NamedTuple):
+    """One member both sides changed, differently."""
+
+    keys: Tuple[str, ...]  # the path from the top, one key per level
+    ours: Value
+    theirs: Value
+
+    @property
+    def path(self) -> str:
+        return ".".join(self.keys)
+
+    def describe(self) -> str:
+        return f"{self.path}: ours {show(self.ours)}, theirs {show(self.theirs)}"
+
+
+class Merged(NamedTuple):
+    config: Dict[str, Any]  # never shares a mutable object with the inputs
+    conflicts: List[Conflict]
+
+
+def show(value: Value) -> str:
+    """A value as the user reads it: JSON (escaped, one line), or ``(missing)``."""
+    if value is MISSING:
+        return "(missing)"
+    return json.dumps(value, ensure_ascii=True, sort_keys=False)
+
+
+def same(a: Value, b: Value) -> bool:
+    """JSON equality: key order does not matter, and 1 and true are different values."""
+    if a is MISSING or b is MISSING:
+        return a is b
+    numbers = (int, float)
+    if isinstance(a, bool) or isinstance(b, bool) or not (isinstance(a, numbers) and isinstance(b, numbers)):
+        if type(a) is not type(b):
+            return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
+def _keys(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> List[str]:
+    """Ours' order; a key only theirs has goes after the key theirs has before it."""
+    order = list(ours)
+    previous = None
+    for key in theirs:
+        if key not in ours and key not in order:
+            order.insert(order.index(previous) + 1 if previous is not None else 0, key)
+        if key in order:
+            previous = key
+    return order
+
+
+def _merge(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any],
+           where: Tuple[str, ...], conflicts: List[Conflict]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for key in _keys(ours, theirs):
+        b, o, t = base.get(key, MISSING), ours.get(key, MISSING), theirs.get(key, MISSING)
+        if same(o, t) or same(t, b):
+            chosen = o
+        elif same(o, b):
+            chosen = t
+        elif isinstance(o, dict) and isinstance(t, dict):
+            # Both changed this object: merge its members (a base that was no object had none).
+            out[key] = _merge(b if isinstance(b, dict) else {}, o, t, where + (key,), conflicts)
+            continue
+        else:
+            conflicts.append(Conflict(where + (key,), copy_json(o), copy_json(t)))
+            chosen = o
+        if chosen is not MISSING:
+            out[key] = copy_json(chosen)
+    return out
+
+
+def merge3(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Merged:
+    """Merge ``ours`` and ``theirs``, both descended from ``base``; never mutates its inputs."""
+    conflicts: List[Conflict] = []
+    return Merged(_merge(base, ours, theirs, (), conflicts), conflicts)
+
+
+__all__ = ["Conflict", "MISSING", "Merged", "merge3", "same", "show"]
