@@ -20,17 +20,17 @@ def test_changes_on_different_keys_are_both_taken() -> None:
 
 def test_the_same_change_on_both_sides_is_taken_once() -> None:
     merged = merge3({"a": 1}, {"a": 2, "b": [1]}, {"a": 2, "b": [1]})
-    assert merged == ({"a": 2, "b": [1]}, [])
+    assert merged[:2] == ({"a": 2, "b": [1]}, [])
 
 
 def test_a_deletion_is_a_change() -> None:
-    assert merge3({"a": 1, "b": 2}, {"b": 2}, {"a": 1, "b": 3}) == ({"b": 3}, [])
-    assert merge3({"a": 1}, {}, {"a": 2}) == ({}, [Conflict(("a",), MISSING, 2)])
+    assert merge3({"a": 1, "b": 2}, {"b": 2}, {"a": 1, "b": 3})[:2] == ({"b": 3}, [])
+    assert merge3({"a": 1}, {}, {"a": 2}) == ({}, [Conflict(("a",), MISSING, 2)], {"a": 2})
 
 
 def test_missing_is_not_null() -> None:
     merged = merge3({}, {"a": None}, {})
-    assert merged == ({"a": None}, [])
+    assert merged[:2] == ({"a": None}, [])
     merged = merge3({"a": 1}, {"a": None}, {})
     assert merged.conflicts == [Conflict(("a",), None, MISSING)]
     assert merged.conflicts[0].describe() == "a: ours null, theirs (missing)"
@@ -39,18 +39,19 @@ def test_missing_is_not_null() -> None:
 def test_lists_are_values() -> None:
     merged = merge3({"x": [1]}, {"x": [1, 2]}, {"x": [0, 1]})
     assert merged.conflicts == [Conflict(("x",), [1, 2], [0, 1])]
-    assert merged.config == {"x": [1, 2]}  # ours' side stands in the result
+    assert merged.config == {"x": [1, 2]} and merged.theirs_side == {"x": [0, 1]}
 
 
 def test_a_conflict_deep_inside_names_its_dotted_path() -> None:
     merged = merge3({"p": {"mode": "auto", "n": 1}}, {"p": {"mode": "manual", "n": 1}}, {"p": {"mode": "x", "n": 2}})
     assert merged.config == {"p": {"mode": "manual", "n": 2}}
+    assert merged.theirs_side == {"p": {"mode": "x", "n": 2}}
     assert [c.describe() for c in merged.conflicts] == ['p.mode: ours "manual", theirs "x"']
 
 
 def test_objects_added_on_both_sides_merge_by_member() -> None:
     merged = merge3({"p": 1}, {"p": {"a": 1}}, {"p": {"b": 2}})
-    assert merged == ({"p": {"a": 1, "b": 2}}, [])
+    assert merged[:2] == ({"p": {"a": 1, "b": 2}}, [])
 
 
 def test_true_is_not_one() -> None:
@@ -66,6 +67,8 @@ def test_key_order_is_ours_and_theirs_new_keys_follow_their_neighbour() -> None:
 
 def test_show_escapes_what_it_prints() -> None:
     assert show("a\x1b[31m\n") == '"a\\u001b[31m\\n"' and show(MISSING) == "(missing)"
+    conflict = merge3({}, {"p\x1b": {"k": 1}}, {"p\x1b": {"k": 2}}).conflicts[0]
+    assert conflict.path == "p\\u001b.k"
 
 
 # -- properties -----------------------------------------------------------------
@@ -80,14 +83,14 @@ PROPERTIES = settings(derandomize=True, max_examples=200, deadline=None)
 @PROPERTIES
 @given(CONFIGS, CONFIGS)
 def test_one_side_unchanged_gives_the_other(base: Dict[str, Any], other: Dict[str, Any]) -> None:
-    assert merge3(base, base, other) == (other, [])
-    assert merge3(base, other, base) == (other, [])
+    assert merge3(base, base, other) == (other, [], other)
+    assert merge3(base, other, base) == (other, [], other)
 
 
 @PROPERTIES
 @given(CONFIGS, CONFIGS)
 def test_identical_sides_merge_to_themselves(base: Dict[str, Any], side: Dict[str, Any]) -> None:
-    assert merge3(base, side, side) == (side, [])
+    assert merge3(base, side, side) == (side, [], side)
     assert list(merge3(base, side, side).config) == list(side)
 
 
@@ -117,6 +120,9 @@ def test_every_conflict_is_a_real_disagreement(base: Dict[str, Any], ours: Dict[
         assert not same(conflict.ours, conflict.theirs)
         assert not same(conflict.ours, at(base, conflict.keys)) and not same(conflict.theirs, at(base, conflict.keys))
         assert same(at(merged.config, conflict.keys), conflict.ours)
+        assert same(at(merged.theirs_side, conflict.keys), conflict.theirs)
+    if not merged.conflicts:
+        assert merged.config == merged.theirs_side
 
 
 @PROPERTIES

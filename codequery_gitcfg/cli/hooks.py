@@ -22,6 +22,9 @@ def _worktree() -> Worktree:
 
 
 def cmd_install(args: argparse.Namespace) -> int:
+    if args.merge_driver_only:
+        # For the pre-commit framework's users: the framework owns the hooks, not the merge driver.
+        return install.install_driver(_worktree(), sys.executable, os.environ)
     return install.install(_worktree(), args.hook_types or list(HOOK_TYPES), sys.executable, os.environ,
                            huey=args.huey_post_commit)
 
@@ -46,12 +49,15 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.add_argument("--huey-post-commit", action="store_true",
                    help="also write Code Query's Huey post-commit hook (README: Huey), run by this Python; "
                         "a post-commit hook already there is kept and runs after it")
+    p.add_argument("--merge-driver-only", action="store_true",
+                   help="only register the config's merge driver (local git config and info/attributes), "
+                        "for repositories whose hooks the pre-commit framework manages")
     command("uninstall", cmd_uninstall, "remove our git hooks and put back the ones they replaced")
     command("doctor", cmd_doctor, "check the hooks, the interpreter and the config; exit 1 if something needs fixing")
     p = command("hook", cmd_hook, "run one hook as git calls it (what the installed scripts run)")
-    p.add_argument("name", choices=HOOK_TYPES + ("migrate",), metavar="NAME",
-                   help=f"{', '.join(HOOK_TYPES)}, or migrate FILE... (the pre-commit framework's fixer: "
-                        "exit 1 when it rewrote a file)")
+    p.add_argument("name", choices=HOOK_TYPES + ("migrate", hooks.MERGE_DRIVER), metavar="NAME",
+                   help=f"{', '.join(HOOK_TYPES)}, migrate FILE... (the pre-commit framework's fixer: "
+                        f"exit 1 when it rewrote a file), or {hooks.MERGE_DRIVER} %%O %%A %%B %%L %%P (the merge driver)")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the arguments git passed to the hook")
 
 

@@ -42,15 +42,17 @@ class Conflict(NamedTuple):
 
     @property
     def path(self) -> str:
-        return ".".join(self.keys)
+        """Dotted, each key escaped when it holds what a terminal would act on."""
+        return ".".join(k if k.isprintable() else json.dumps(k)[1:-1] for k in self.keys)
 
     def describe(self) -> str:
         return f"{self.path}: ours {show(self.ours)}, theirs {show(self.theirs)}"
 
 
 class Merged(NamedTuple):
-    config: Dict[str, Any]  # never shares a mutable object with the inputs
+    config: Dict[str, Any]  # ours' side of each conflict; never shares a mutable object with the inputs
     conflicts: List[Conflict]
+    theirs_side: Dict[str, Any]  # the same merge with theirs' side of each conflict, in the same key order
 
 
 def show(value: Value) -> str:
@@ -88,30 +90,34 @@ def _keys(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> List[str]:
 
 
 def _merge(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any],
-           where: Tuple[str, ...], conflicts: List[Conflict]) -> Dict[str, Any]:
+           where: Tuple[str, ...], conflicts: List[Conflict]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
     out: Dict[str, Any] = {}
+    alt: Dict[str, Any] = {}  # the same, with theirs' side of each conflict
     for key in _keys(ours, theirs):
         b, o, t = base.get(key, MISSING), ours.get(key, MISSING), theirs.get(key, MISSING)
         if same(o, t) or same(t, b):
-            chosen = o
+            chosen = other = o
         elif same(o, b):
-            chosen = t
+            chosen = other = t
         elif isinstance(o, dict) and isinstance(t, dict):
             # Both changed this object: merge its members (a base that was no object had none).
-            out[key] = _merge(b if isinstance(b, dict) else {}, o, t, where + (key,), conflicts)
+            out[key], alt[key] = _merge(b if isinstance(b, dict) else {}, o, t, where + (key,), conflicts)
             continue
         else:
             conflicts.append(Conflict(where + (key,), copy_json(o), copy_json(t)))
-            chosen = o
+            chosen, other = o, t
         if chosen is not MISSING:
             out[key] = copy_json(chosen)
-    return out
+        if other is not MISSING:
+            alt[key] = copy_json(other)
+    return out, alt
 
 
 def merge3(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Merged:
     """Merge ``ours`` and ``theirs``, both descended from ``base``; never mutates its inputs."""
     conflicts: List[Conflict] = []
-    return Merged(_merge(base, ours, theirs, (), conflicts), conflicts)
+    config, theirs_side = _merge(base, ours, theirs, (), conflicts)
+    return Merged(config, conflicts, theirs_side)
 
 
 __all__ = ["Conflict", "MISSING", "Merged", "merge3", "same", "show"]

@@ -32,6 +32,7 @@ from . import ops, repo
 CONFIG = ".code-query/config.json"  # as git names it, from the worktree's top
 SKIP_VAR = "CODEQUERY_GITCFG_SKIP"
 HOOKS = ("pre-commit", "post-merge", "post-rewrite", "post-checkout")
+MERGE_DRIVER = "merge-driver"  # not a hook: what git runs to merge the config
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -50,6 +51,11 @@ def _say_problems(problems: Sequence[Problem], label: Optional[str]) -> None:
 
 def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     """Exit status of hook ``name`` called by git with ``args`` (or of the ``migrate`` fixer)."""
+    if name == MERGE_DRIVER:
+        from .mergedriver import merge_driver
+
+        # Skipped, it still has to merge: git's own text merge, as without the driver.
+        return merge_driver(args, environ, by_keys=not skipped(environ))
     if skipped(environ):
         return 0
     if name == "migrate":
@@ -70,7 +76,7 @@ def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optiona
         if len(args) >= 3 and args[2] != "1":
             return 0
         return _never_fail(name, lambda: after_checkout(environ, cwd))
-    raise ConfigError(f"unknown hook {name!r}; known: {', '.join(HOOKS)}")
+    raise ConfigError(f"unknown hook {name!r}; known: {', '.join(HOOKS + (MERGE_DRIVER,))}")
 
 
 def _never_fail(name: str, body: Callable[[], int]) -> int:

@@ -17,7 +17,8 @@ from ..core.version import __version__
 from ..store.atomic import write_atomic
 from ..store.paths import Worktree
 from . import hueyhook, repo, templates
-from .hooks import HOOKS
+from .hooks import CONFIG, HOOKS, MERGE_DRIVER
+from .mergedriver import NAME as DRIVER_NAME
 
 CHAINED = ".codequery-gitcfg.orig"
 _MARKER = re.compile(rb"^# codequery-gitcfg-managed: hook=(\S+) version=(\S+)$", re.MULTILINE)
@@ -107,9 +108,9 @@ def _describe(worktree: Worktree, environ: Mapping[str, str]) -> str:
 
 
 def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ: Mapping[str, str],
-            huey: bool = False) -> int:
-    """Our hooks of ``hook_types``, and Code Query's Huey post-commit hook with ``huey`` or
-    when it is already installed (kept current like ours)."""
+            huey: bool = False, driver: bool = True) -> int:
+    """Our hooks of ``hook_types``, Code Query's Huey post-commit hook with ``huey`` or
+    when it is already installed (kept current like ours), and the merge driver."""
     hooks_dir = _describe(worktree, environ)
     os.makedirs(hooks_dir, exist_ok=True)
     status = 0
@@ -142,6 +143,8 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
         done, said = hueyhook.install(post_commit, python)
         print(said)
         status = status if done else 1
+    if driver:
+        status = install_driver(worktree, python, environ) or status
     print(f"the hooks run {python}")
     return status
 
@@ -162,8 +165,89 @@ def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:
             os.rename(found.chained, found.path)
             done.append(f"  {hook}: restored the hook that was there before")
     done += hueyhook.uninstall(inspect(hooks_dir, "post-commit"))  # after ours, which may chain to it
+    done += uninstall_driver(worktree, environ)
     print("\n".join(done) if done else "  no codequery-gitcfg hooks here")
     return 0
 
 
-__all__ = ["CHAINED", "HookFile", "install", "inspect", "legacy_readers", "reader_advice", "render", "uninstall"]
+# -- the merge driver: local git config and info/attributes, nothing committed -----------
+DRIVER_TITLE = "codequery-gitcfg: Code Query config, merged key by key"
+ATTRIBUTE = f"{CONFIG} merge={DRIVER_NAME}"
+_ENTRY = "import sys; from codequery_gitcfg.cli.hook import main; sys.exit(main())"
+
+
+def driver_command(python: str) -> str:
+    """What git runs; if our Python cannot run at all (exit 2 and up), git's own text merge."""
+    python = python.replace(os.sep, "/")
+    return (f"{_quote(python)} -I -c {_quote(_ENTRY)} {MERGE_DRIVER} %O %A %B %L %P; s=$?; "
+            "[ $s -le 1 ] && exit $s; git merge-file -L ours -L base -L theirs --marker-size=%L %A %O %B")
+
+
+def attributes_path(worktree: Worktree) -> str:
+    return os.path.join(worktree.common_dir, "info", "attributes")
+
+
+def _attribute_lines(path: str) -> List[str]:
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "surrogateescape").splitlines()
+    except FileNotFoundError:
+        return []
+
+
+@dataclass(frozen=True)
+class DriverState:
+    command: Optional[str]  # merge.codequery-config.driver, None when unset
+    ours: bool  # that section was written by us
+    attribute: bool  # info/attributes routes the config to it
+
+    def current(self, python: str) -> bool:
+        return self.ours and self.attribute and self.command == driver_command(python)
+
+
+def driver_state(worktree: Worktree, environ: Mapping[str, str]) -> DriverState:
+    command = repo.config_get(worktree, f"merge.{DRIVER_NAME}.driver", environ)
+    title = repo.config_get(worktree, f"merge.{DRIVER_NAME}.name", environ)
+    return DriverState(command, title == DRIVER_TITLE, ATTRIBUTE in _attribute_lines(attributes_path(worktree)))
+
+
+def install_driver(worktree: Worktree, python: str, environ: Mapping[str, str]) -> int:
+    state = driver_state(worktree, environ)
+    if state.command is not None and not state.ours:
+        print(f"  merge driver: NOT registered: merge.{DRIVER_NAME} in this repository's git config is not ours; "
+              f"remove it (`git config --remove-section merge.{DRIVER_NAME}`) and run install again")
+        return 1
+    if state.current(python):
+        print("  merge driver: already registered")
+        return 0
+    repo.config_set(worktree, f"merge.{DRIVER_NAME}.name", DRIVER_TITLE, environ)
+    repo.config_set(worktree, f"merge.{DRIVER_NAME}.driver", driver_command(python), environ)
+    if not state.attribute:
+        path = attributes_path(worktree)
+        lines = _attribute_lines(path) + [ATTRIBUTE]
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
+    print(f"  merge driver: {'updated' if state.command is not None else 'registered'} "
+          f"(merge.{DRIVER_NAME} in the local git config, {ATTRIBUTE!r} in {attributes_path(worktree)})")
+    return 0
+
+
+def uninstall_driver(worktree: Worktree, environ: Mapping[str, str]) -> List[str]:
+    state = driver_state(worktree, environ)
+    done: List[str] = []
+    if state.ours:
+        repo.config_remove_section(worktree, f"merge.{DRIVER_NAME}", environ)
+        done.append(f"  merge driver: removed merge.{DRIVER_NAME} from the local git config")
+    elif state.command is not None:
+        done.append(f"  merge driver: left alone: merge.{DRIVER_NAME} is not ours")
+    if state.attribute:
+        path = attributes_path(worktree)
+        kept = [line for line in _attribute_lines(path) if line != ATTRIBUTE]
+        write_atomic(path, "".join(line + "\n" for line in kept).encode("utf-8", "surrogateescape"))
+        done.append(f"  merge driver: removed {ATTRIBUTE!r} from {path}")
+    return done
+
+
+__all__ = ["ATTRIBUTE", "CHAINED", "DRIVER_TITLE", "DriverState", "HookFile", "driver_command", "driver_state",
+           "install", "install_driver", "inspect", "legacy_readers", "reader_advice", "render", "uninstall",
+           "uninstall_driver"]

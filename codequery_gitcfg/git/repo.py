@@ -198,3 +198,29 @@ def hooks_path(worktree: Worktree, environ: Mapping[str, str]) -> tuple[str, Opt
     except git.GitCommandError:  # exit 1: not set
         configured = None
     return os.path.normpath(os.path.join(worktree.root, folder)), configured
+
+
+# -- the merge driver's registration ------------------------------------------------
+def config_get(worktree: Worktree, key: str, environ: Mapping[str, str]) -> Optional[str]:
+    """One value of the repository's own (local) git config, None when unset."""
+    proc = run_git(["config", "--local", "--get", key], cwd=worktree.root, environ=_repo_env(environ), check=False)
+    if proc.returncode == 1:
+        return None
+    if proc.returncode != 0:
+        raise GitError(proc.stderr.decode("utf-8", "replace").strip() or f"git config --get {key} failed")
+    return proc.stdout.decode("utf-8", "surrogateescape").rstrip("\n")
+
+
+def config_set(worktree: Worktree, key: str, value: str, environ: Mapping[str, str]) -> None:
+    run_git(["config", "--local", key, value], cwd=worktree.root, environ=_repo_env(environ))
+
+
+def config_remove_section(worktree: Worktree, section: str, environ: Mapping[str, str]) -> None:
+    run_git(["config", "--local", "--remove-section", section], cwd=worktree.root, environ=_repo_env(environ),
+            check=False)
+
+
+def pending_autostash(worktree: Worktree) -> list[str]:
+    """The autostash files git will re-apply once its merge or rebase is done."""
+    names = (os.path.join("rebase-merge", "autostash"), os.path.join("rebase-apply", "autostash"), "MERGE_AUTOSTASH")
+    return [name for name in names if os.path.exists(os.path.join(worktree.git_dir, name))]
