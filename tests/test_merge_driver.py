@@ -65,6 +65,35 @@ def test_merge_of_a_migrated_file_and_a_legacy_edit_has_no_conflict(diverged: Pa
     assert (diverged / CONFIG).read_text() == json.dumps(EXPECTED, indent=2) + "\n"
 
 
+def test_the_legacy_keys_ours_keeps_for_code_query_stay_equal_to_their_twins(repo: Path) -> None:
+    install(repo)
+    camel = {"mainDatasetName": "proj", "excludePatterns": ["dist/*"], "createdAt": "2024-05-01T10:00:00"}
+    write(repo, camel)
+    commit_skipping_hooks(repo, "camelCase config")
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, {**camel, "excludePatterns": ["dist/*", "build/*"]})
+    commit_skipping_hooks(repo, "feature: exclude build")
+    git(repo, "checkout", "-q", "main")
+    assert cli(repo, "migrate")[0] == 0  # expands: the camelCase keys stay beside their twins
+    run_git(repo, "commit", "-qam", "migrate the config")
+    run_git(repo, "merge", "-q", "--no-edit", "feature")
+    data = on_disk(repo)
+    assert data["excludePatterns"] == data["exclude_patterns"] == ["dist/*", "build/*"]
+    assert data["mainDatasetName"] == data["dataset_name"] == "proj"
+    assert data["createdAt"] == data["created_at"]
+    assert cli(repo, "validate")[0] == 0 and status(repo) == ""
+    # the other way round: ours is the camelCase file, which keeps its keys, now with twins
+    git(repo, "checkout", "-q", "-b", "other", "feature~1")
+    write(repo, {**camel, "createdAt": "2024-06-01T10:00:00"})
+    commit_skipping_hooks(repo, "other: created later")
+    run_git(repo, "merge", "-q", "--no-edit", "main")
+    data = on_disk(repo)
+    assert data["excludePatterns"] == data["exclude_patterns"] == ["dist/*", "build/*"]
+    assert data["createdAt"] == data["created_at"] == "2024-06-01T10:00:00"
+    assert data["mainDatasetName"] == data["dataset_name"] == "proj" and data["schema_version"] == 2
+    assert cli(repo, "validate")[0] == 0
+
+
 def test_cherry_pick(diverged: Path) -> None:
     run_git(diverged, "cherry-pick", "feature")
     assert_merged(diverged)

@@ -16,9 +16,9 @@ import sys
 from typing import Any, Dict, List, Mapping, NamedTuple, Sequence
 
 from ..core import fmt, judge
-from ..core.migrate import detect_version, legacy_markers, migrate
+from ..core.migrate import detect_version, kept_aliases, legacy_markers, migrate, to_file
 from ..core.errors import ConfigError, Problem
-from ..core.merge3 import Merged, merge3
+from ..core.merge3 import merge3
 from ..store import files
 from ..store.atomic import write_atomic
 from . import repo
@@ -31,6 +31,7 @@ _BOM = b"\xef\xbb\xbf"
 class _Side(NamedTuple):
     raw: bytes
     text: str
+    data: Dict[str, Any]  # as in the file
     config: Dict[str, Any]  # migrated to the canonical shape
 
 
@@ -41,13 +42,14 @@ def _say(message: str) -> None:
 def _read(path: str, label: str, empty_ok: bool) -> _Side:
     raw = files.read_bytes(path)[0]
     if empty_ok and not raw.strip():
-        return _Side(raw, "", {})  # added on both sides: git's base is an empty file
+        return _Side(raw, "", {}, {})  # added on both sides: git's base is an empty file
     text, data = judge.parse(raw, label)
     try:
         detect_version(data)  # a newer schema is not ours to merge
         # As every rewrite of ours: a file without legacy keys already means the
         # same in the current shape, and is taken as it is.
-        return _Side(raw, text, migrate(data).config if legacy_markers(data) else data)
+        legacy = legacy_markers(data) or kept_aliases(data)
+        return _Side(raw, text, data, migrate(data).config if legacy else data)
     except ConfigError as exc:
         raise type(exc)(exc.problems, label) from None
 
@@ -76,15 +78,19 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
         return text_merge(base, ours, theirs, size, environ)
     merged = merge3(sides[0].config, sides[1].config, sides[2].config)
     style = fmt.detect(sides[1].text, bom=sides[1].raw.startswith(_BOM))
+    previous = sides[1].data
     if merged.conflicts:
-        write_atomic(ours, with_markers(merged, style, size))
+        write_atomic(ours, with_markers(to_file(merged.config, previous), to_file(merged.theirs_side, previous),
+                                        style, size))
         for conflict in merged.conflicts:
             _say(f"merge conflict in {shown} at {conflict.describe()}")
         _say(f"resolve it (the markers are around that member only), then `git add {shown}`")
         return 1
-    data = fmt.dump(merged.config, style)
+    # The legacy keys ours kept for Code Query's readers stay, equal to their merged twins.
+    result = to_file(merged.config, previous)
+    data = fmt.dump(result, style)
+    verdict = judge.judge(result, data.decode("utf-8-sig"))
     write_atomic(ours, data)
-    verdict = judge.judge(merged.config, data.decode("utf-8-sig"))
     if verdict.problems:
         _say(f"merged {shown} key by key, but the result is not valid:")
         for problem in verdict.problems:
@@ -94,10 +100,10 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
     return 0
 
 
-def with_markers(merged: Merged, style: fmt.Style, size: int) -> bytes:
-    """Both sides of each conflict between git-style markers; the rest is the merged file."""
-    ours = fmt.dump(merged.config, style).decode("utf-8").splitlines(keepends=True)
-    theirs = fmt.dump(merged.theirs_side, style).decode("utf-8").splitlines(keepends=True)
+def with_markers(ours_side: Mapping[str, Any], theirs_side: Mapping[str, Any], style: fmt.Style, size: int) -> bytes:
+    """The two sides of a merge, written out, with git-style markers around the lines that differ."""
+    ours = fmt.dump(ours_side, style).decode("utf-8-sig").splitlines(keepends=True)
+    theirs = fmt.dump(theirs_side, style).decode("utf-8-sig").splitlines(keepends=True)
     nl = style.newline
     out: List[str] = []
     matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
@@ -110,7 +116,7 @@ def with_markers(merged: Merged, style: fmt.Style, size: int) -> bytes:
         out.append("=" * size + nl)
         out += _ended(theirs[j1:j2], nl)
         out.append(">" * size + " theirs" + nl)
-    return "".join(out).encode("utf-8")
+    return (("\ufeff" if style.bom else "") + "".join(out)).encode("utf-8")
 
 
 def _ended(lines: List[str], nl: str) -> List[str]:
