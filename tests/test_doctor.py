@@ -58,7 +58,8 @@ def test_outdated_dead_and_foreign_hooks(repo: Path) -> None:
     assert "FIX ours, but outdated (written by codequery-gitcfg 0.0.0-" in line(out, "pre-commit")
     assert "FIX ours, but its Python is gone (/gone/python)" in line(out, "post-merge")
     assert "FIX a hook that is not ours" in line(out, "post-rewrite")
-    assert out.endswith("doctor: 3 things to fix\n")
+    assert "FIX registered, but its Python is gone (/gone/python)" in line(out, "merge driver")
+    assert out.endswith("doctor: 4 things to fix\n")
 
 
 def test_pending_migration_and_invalid_config(repo: Path, write_config: Callable[..., Path]) -> None:

@@ -8,6 +8,7 @@ absence is reported but not counted.
 from __future__ import annotations
 
 import os
+import shlex
 from typing import List, Mapping, Tuple
 
 from ..core import judge
@@ -19,7 +20,7 @@ from ..store.manager import ConfigManager
 from ..store.paths import Worktree, contain
 from . import hueyhook, repo
 from .hooks import CONFIG, HOOKS
-from .install import HookFile, inspect, reader_advice
+from .install import ATTRIBUTE, DriverState, HookFile, driver_state, inspect, reader_advice
 
 REQUIRED = ("pre-commit", "post-merge", "post-rewrite")
 # The pre-commit framework's scripts say so; its hooks carry our ids when it runs ours.
@@ -105,6 +106,25 @@ def _config_lines(worktree: Worktree, environ: Mapping[str, str]) -> Tuple[List[
     return lines, len(problems) + pending + (rule is not None)
 
 
+def judge_driver(state: DriverState) -> Tuple[bool, str]:
+    """(healthy, what to say) for the merge driver; without it git merges the config line by line."""
+    if state.command is None and not state.attribute:
+        return True, ("not registered (optional: without it git merges the config line by line; "
+                      "`codequery-gitcfg install --merge-driver-only` registers it)")
+    if state.command is not None and not state.ours:
+        return True, "merge.codequery-config in the git config is not ours; left alone"
+    if state.command is None or not state.attribute:
+        missing = "its git config" if state.command is None else f"{ATTRIBUTE!r} in info/attributes"
+        return False, f"half registered ({missing} is missing): {_INSTALL}"
+    try:
+        python = shlex.split(state.command)[0]
+    except (ValueError, IndexError):
+        python = ""
+    if not os.access(python, os.X_OK):
+        return False, f"registered, but its Python is gone ({python}): {_INSTALL}"
+    return True, f"registered; runs {python}"
+
+
 def doctor(worktree: Worktree, python: str, environ: Mapping[str, str]) -> int:
     hooks_dir, configured = repo.hooks_path(worktree, environ)
     framework = _framework_config(worktree)
@@ -125,6 +145,9 @@ def doctor(worktree: Worktree, python: str, environ: Mapping[str, str]) -> int:
     if huey is not None:
         fixes += not huey[0]
         print(f"  {'huey hook':<14} {'ok ' if huey[0] else 'FIX'} {huey[1]}")
+    healthy, said = judge_driver(driver_state(worktree, environ))
+    fixes += not healthy
+    print(f"  {'merge driver':<14} {'ok ' if healthy else 'FIX'} {said}")
     lines, config_fixes = _config_lines(worktree, environ)
     print("\n".join(lines))
     fixes += config_fixes
@@ -132,4 +155,4 @@ def doctor(worktree: Worktree, python: str, environ: Mapping[str, str]) -> int:
     return 1 if fixes else 0
 
 
-__all__ = ["doctor", "judge_hook"]
+__all__ = ["doctor", "judge_driver", "judge_hook"]
