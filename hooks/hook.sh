@@ -23,7 +23,7 @@ ours() {
     # git runs hooks at the top of the worktree, where the relative path holds.
     staged=
     case $hook in
-        pre-commit)
+        pre-commit | pre-merge-commit)
             # Its answer also goes to Python, which then need not ask again. If git
             # fails here, Python asks itself and reports what is wrong.
             if staged=$(git diff --cached --raw --no-abbrev --no-renames -- "$config" 2>/dev/null); then
@@ -38,6 +38,9 @@ ours() {
         post-rewrite)
             [ "$1" = rebase ] || return 0
             git diff --quiet ORIG_HEAD -- "$config" 2>/dev/null && return 0 ;;
+        post-commit)
+            # Did this commit change the config? A first commit has no parent: Python decides.
+            git diff --quiet HEAD^ HEAD -- "$config" 2>/dev/null && return 0 ;;
         post-checkout)
             [ "$3" = 1 ] || return 0
             git diff --quiet "$1" "$2" -- "$config" 2>/dev/null && return 0 ;;
@@ -45,7 +48,7 @@ ours() {
     if [ ! -x "$python" ]; then
         echo "codequery-gitcfg: cannot run the $hook hook: the Python it was installed with is gone: $python" >&2
         echo "codequery-gitcfg: run \`codequery-gitcfg install\` again from the environment that has codequery-gitcfg" >&2
-        if [ "$hook" = pre-commit ]; then
+        if [ "$hook" = pre-commit ] || [ "$hook" = pre-merge-commit ]; then
             echo "codequery-gitcfg: commit stopped: $config is staged and cannot be checked (CODEQUERY_GITCFG_SKIP=1 skips the check)" >&2
             return 1
         fi
@@ -64,7 +67,7 @@ sys.exit(main())
 ' "$hook" "$@" </dev/null
 }
 
-if [ "$hook" = pre-commit ]; then
+if [ "$hook" = pre-commit ] || [ "$hook" = pre-merge-commit ]; then
     ours "$@" || exit
 else
     ours "$@"  # never stops git: it only warns

@@ -31,7 +31,7 @@ from . import ops, repo
 
 CONFIG = ".code-query/config.json"  # as git names it, from the worktree's top
 SKIP_VAR = "CODEQUERY_GITCFG_SKIP"
-HOOKS = ("pre-commit", "post-merge", "post-rewrite", "post-checkout")
+HOOKS = ("pre-commit", "pre-merge-commit", "post-merge", "post-rewrite", "post-checkout", "post-commit")
 MERGE_DRIVER = "merge-driver"  # not a hook: what git runs to merge the config
 _BOM = b"\xef\xbb\xbf"
 
@@ -60,8 +60,13 @@ def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optiona
         return 0
     if name == "migrate":
         return fix_files(args, environ)
-    if name == "pre-commit":
-        return pre_commit(environ, cwd)
+    if name in ("pre-commit", "pre-merge-commit"):
+        # pre-merge-commit sees the merge result in the index, as pre-commit sees a commit's.
+        # It only blocks: a merge commit carries what was merged, and post-merge migrates
+        # a legacy result in the working tree for the user to commit.
+        return pre_commit(environ, cwd, migrate=name == "pre-commit")
+    if name == "post-commit":
+        return _never_fail(name, lambda: after_commit(environ, cwd))
     if name in ("post-merge", "post-rewrite"):
         # post-rewrite names its command: "rebase" (as `git pull --rebase` runs it) or "amend",
         # which pre-commit already checked. The pre-commit framework runs one entry for both
@@ -94,7 +99,7 @@ def _never_fail(name: str, body: Callable[[], int]) -> int:
 
 
 # -- pre-commit -------------------------------------------------------------------
-def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
+def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: bool = True) -> int:
     worktree = repo.hook_worktree(cwd, environ)
     staged = repo.staged_change(worktree, CONFIG, environ)
     if staged is None or staged.status == "D":
@@ -126,6 +131,8 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
         return _blocked(verdict.problems, path, raw, note)
     if not verdict.pending:
         memo.remember(memo_path, staged.sha)
+        return 0
+    if not migrate:
         return 0
     return _migrate_staged(worktree, staged, path, raw, text, data, verdict, environ)
 
@@ -245,9 +252,12 @@ def _conflicted(exc: ConflictError) -> int:
 def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     """After a merge or rebase: migrate a pulled legacy file in the working tree."""
     worktree = repo.hook_worktree(cwd, environ)
+    # git re-applies an autostash after this hook: a file rewritten now would make
+    # the stash conflict, and the user's edit would stay stranded in it.
+    waiting = bool(repo.pending_autostash(worktree))
     try:
         path = contain(os.path.join(worktree.root, CONFIG), worktree)
-        migration = ConfigManager(path, worktree=worktree).migrate_file()
+        migration = ConfigManager(path, worktree=worktree).migrate_file(write=not waiting)
         problems = migration.verdict.problems
     except FileNotFoundError:
         return 0
@@ -260,7 +270,12 @@ def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = No
         _say_problems(problems, CONFIG)
         say("fix it (`codequery-gitcfg validate` checks it) and commit it")
         return 0
-    if migration.changes:
+    if migration.changes and waiting:
+        say(f"{CONFIG} needs migrating to schema version 2, but git has yet to re-apply your autostash: "
+            "the migration waits, so that the stash applies cleanly; left untouched")
+        say("once git has put your changes back (`git stash pop` if it kept the stash), run `codequery-gitcfg migrate` "
+            f"and commit {CONFIG}")
+    elif migration.changes:
         say(f"migrated {CONFIG} to schema version 2 after the {event}:")
         for change in migration.changes:
             print(f"  - {change}", file=sys.stderr)
@@ -268,10 +283,51 @@ def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = No
     return 0
 
 
+def _rebasing(worktree: Worktree) -> bool:
+    return any(os.path.isdir(os.path.join(worktree.git_dir, d)) for d in ("rebase-merge", "rebase-apply"))
+
+
+def after_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
+    """After a commit git made without pre-commit (cherry-pick, revert, a rebase's picks): say
+    what it carries. A commit pre-commit passed is in the memo, and costs nothing more."""
+    worktree = repo.hook_worktree(cwd, environ)
+    commit = repo.committed(worktree, CONFIG, environ)
+    memo_path = _memo_path(worktree)
+    if commit is None or memo.passed(memo_path, commit.blob):
+        return 0
+    raw = repo.read_blob(worktree, commit.blob, environ)
+    name = f"commit {commit.short} ({_printable(commit.subject)})"
+    fix = f"`git commit --amend -- {CONFIG}` (or a new commit, once a cherry-pick, revert or rebase is done)"
+    try:
+        if len(raw) > MAX_BYTES:
+            raise ConfigError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)")
+        text, data = judge.parse(raw, CONFIG)
+        verdict: Optional[judge.Verdict] = judge.judge(data, text)
+        problems = verdict.problems if verdict else []
+    except ConfigError as exc:
+        problems, verdict = list(exc.problems), None
+    if problems:
+        say(f"warning: {name} carries a {CONFIG} that is not valid; git ran no pre-commit check for it:")
+        _say_problems(problems, CONFIG)
+        say(f"fix it (`codequery-gitcfg validate` checks it), then {fix}")
+    elif verdict is not None and verdict.pending:
+        if _rebasing(worktree):
+            return 0  # post-rewrite migrates the rebased file once the rebase is done
+        say(f"warning: {name} carries a {CONFIG} in an old schema (legacy keys: {', '.join(verdict.markers)})")
+        say(f"migrate it with `codequery-gitcfg migrate`, then {fix}")
+    else:
+        memo.remember(memo_path, commit.blob)
+    return 0
+
+
+def _printable(text: str) -> str:
+    return text if text.isprintable() else repr(text)
+
+
 def after_checkout(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     """After a branch checkout: say what needs doing; a checkout is no time to edit files."""
     worktree = repo.hook_worktree(cwd, environ)
-    if any(os.path.isdir(os.path.join(worktree.git_dir, d)) for d in ("rebase-merge", "rebase-apply")):
+    if _rebasing(worktree):
         return 0  # a rebase checking out its base: post-rewrite deals with the result
     try:
         _, problems, pending = _working_config(worktree)

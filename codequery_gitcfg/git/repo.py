@@ -161,6 +161,24 @@ def read_blob(worktree: Worktree, sha: str, environ: Mapping[str, str]) -> bytes
     return run_git(["cat-file", "blob", sha], cwd=worktree.root, environ=environ).stdout
 
 
+class Commit(NamedTuple):
+    blob: str  # the config's blob in the commit
+    short: str  # the commit's abbreviated name
+    subject: str
+
+
+def committed(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Optional[Commit]:
+    """HEAD and the blob it holds at ``relpath``; None when it holds none (deleted, never added)."""
+    blob = run_git(["rev-parse", "--verify", "-q", f"HEAD:{relpath.replace(os.sep, '/')}"], cwd=worktree.root,
+                   environ=environ, check=False)
+    if blob.returncode != 0:
+        return None
+    out = run_git(["log", "-1", "--no-show-signature", "--format=%h%x00%s", "HEAD"], cwd=worktree.root,
+                  environ=environ).stdout.decode("utf-8", "replace")
+    short, _, subject = out.rstrip("\n").partition("\0")
+    return Commit(blob.stdout.decode("ascii").strip(), short, subject)
+
+
 def stage_blob(worktree: Worktree, relpath: str, mode: str, data: bytes, environ: Mapping[str, str]) -> None:
     """Store ``data`` as it is (no filters) and point the index entry of ``relpath`` at it."""
     sha = run_git(["hash-object", "-w", "--stdin"], cwd=worktree.root, input=data, environ=environ).stdout
