@@ -38,7 +38,7 @@ ours() {
         post-rewrite)
             [ "$1" = rebase ] || return 0
             git diff --quiet ORIG_HEAD -- "$config" 2>/dev/null && return 0 ;;
-        post-commit)
+        post-commit | post-applypatch)
             # Did this commit change the config? A first commit has no parent: Python decides.
             git diff --quiet HEAD^ HEAD -- "$config" 2>/dev/null && return 0 ;;
         post-checkout)

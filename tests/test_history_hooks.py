@@ -74,7 +74,7 @@ def test_cherry_pick_of_an_invalid_config_is_named(hooked: Path) -> None:
             "git ran no pre-commit check for it:") in proc.stderr
     assert "dataset_name" in proc.stderr
     assert (f"codequery-gitcfg: fix it (`codequery-gitcfg validate` checks it), then `git commit --amend -- {CONFIG}` "
-            "(or a new commit, once a cherry-pick, revert or rebase is done)") in proc.stderr
+            "(or a new commit, once a cherry-pick, revert, rebase or am is done)") in proc.stderr
 
 
 def test_revert_of_a_migration_is_named(repo: Path) -> None:
@@ -87,7 +87,7 @@ def test_revert_of_a_migration_is_named(repo: Path) -> None:
     assert (f'codequery-gitcfg: warning: commit {head(repo)} (Revert "migrate the config") carries a {CONFIG} '
             "in an old schema (legacy keys: auto_process)") in proc.stderr
     assert (f"codequery-gitcfg: migrate it with `codequery-gitcfg migrate`, then `git commit --amend -- {CONFIG}` "
-            "(or a new commit, once a cherry-pick, revert or rebase is done)") in proc.stderr
+            "(or a new commit, once a cherry-pick, revert, rebase or am is done)") in proc.stderr
 
 
 def test_a_checked_commit_costs_no_second_check(hooked: Path) -> None:
@@ -175,3 +175,53 @@ def test_the_migration_waits_for_the_autostash(clones: Tuple[Path, Path], how: T
     assert code == 0, err
     assert status(mine) == f" M {CONFIG}\n"
     assert cli(mine, "validate")[0] == 0
+
+
+# -- the other ways a config enters the working tree ---------------------------------------
+def legacy_branch(repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "old")
+    write(repo, LEGACY_AUTO)
+    commit_skipping_hooks(repo, "legacy")
+    git(repo, "checkout", "-q", "main")
+
+
+OLD_SCHEMA = (f"codequery-gitcfg: warning: {CONFIG} on this branch uses an old schema; "
+              "`codequery-gitcfg migrate` migrates it (then commit it)\n")
+
+
+def test_switch_to_a_legacy_branch_warns(hooked: Path) -> None:
+    legacy_branch(hooked)
+    proc = run_git(hooked, "switch", "-q", "old")
+    assert proc.stderr == OLD_SCHEMA
+    assert json.loads((hooked / CONFIG).read_text()) == LEGACY_AUTO
+
+
+def test_worktree_add_of_a_legacy_branch_warns(hooked: Path, tmp_path: Path) -> None:
+    legacy_branch(hooked)
+    proc = run_git(hooked, "worktree", "add", "-q", str(tmp_path / "linked"), "old")
+    assert OLD_SCHEMA in proc.stderr
+    assert json.loads((tmp_path / "linked" / CONFIG).read_text()) == LEGACY_AUTO
+
+
+def test_am_of_a_patch_carrying_an_invalid_config_is_named(hooked: Path, tmp_path: Path) -> None:
+    sha = side_commit(hooked, {"dataset_name": "bad name!"}, "teammate: rename")
+    git(hooked, "format-patch", "-q", "-1", sha, "-o", str(tmp_path / "patches"))
+    proc = run_git(hooked, "am", "-q", *map(str, sorted((tmp_path / "patches").iterdir())))
+    assert (f"codequery-gitcfg: warning: commit {head(hooked)} (teammate: rename) carries a {CONFIG} "
+            "that is not valid; git ran no pre-commit check for it:") in proc.stderr
+
+
+def test_a_rebase_that_only_fast_forwards_migrates_like_a_pull(repo: Path, tmp_path: Path) -> None:
+    """`git fetch && git rebase origin/main` with no local commit: no post-rewrite, post-checkout acts."""
+    write(repo, VALID)
+    commit_skipping_hooks(repo, "valid config")
+    mine = tmp_path / "mine"
+    git(tmp_path, "clone", "-q", str(repo), str(mine))
+    install(mine)
+    write(repo, LEGACY_AUTO)
+    commit_skipping_hooks(repo, "legacy")
+    git(mine, "fetch", "-q")
+    proc = run_git(mine, "rebase", "origin/main")
+    assert f"codequery-gitcfg: migrated {CONFIG} to schema version 2 after the rebase:" in proc.stderr
+    assert json.loads((mine / CONFIG).read_text())["processing"] == {"mode": "auto"}
+    assert status(mine) == f" M {CONFIG}\n"

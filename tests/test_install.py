@@ -15,7 +15,8 @@ from codequery_gitcfg.git.repo import find_worktree
 from conftest import LEGACY_AUTO, git
 from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
 
-HOOKS = ("pre-commit", "pre-merge-commit", "post-merge", "post-rewrite", "post-checkout", "post-commit")
+HOOKS = ("pre-commit", "pre-merge-commit", "post-merge", "post-rewrite", "post-checkout", "post-commit",
+         "post-applypatch")
 # A hook someone else installed: it logs how it was called and what came on stdin.
 FOREIGN = b"""#!/bin/sh
 log="$(git rev-parse --git-common-dir)/foreign.log"

@@ -17,7 +17,7 @@ from .guard import guarded
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
-        print(f"usage: hook NAME [ARGS...] (NAME: {', '.join(HOOKS)}, migrate)", file=sys.stderr)
+        print(f"usage: hook NAME [ARGS...] (NAME: {', '.join(HOOKS)}, migrate, merge-driver)", file=sys.stderr)
         return EXIT_USAGE
     return guarded(lambda: run(args[0], args[1:], os.environ))
 

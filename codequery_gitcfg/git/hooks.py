@@ -31,7 +31,8 @@ from . import ops, repo
 
 CONFIG = ".code-query/config.json"  # as git names it, from the worktree's top
 SKIP_VAR = "CODEQUERY_GITCFG_SKIP"
-HOOKS = ("pre-commit", "pre-merge-commit", "post-merge", "post-rewrite", "post-checkout", "post-commit")
+HOOKS = ("pre-commit", "pre-merge-commit", "post-merge", "post-rewrite", "post-checkout", "post-commit",
+         "post-applypatch")
 MERGE_DRIVER = "merge-driver"  # not a hook: what git runs to merge the config
 _BOM = b"\xef\xbb\xbf"
 
@@ -65,7 +66,7 @@ def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optiona
         # It only blocks: a merge commit carries what was merged, and post-merge migrates
         # a legacy result in the working tree for the user to commit.
         return pre_commit(environ, cwd, migrate=name == "pre-commit")
-    if name == "post-commit":
+    if name in ("post-commit", "post-applypatch"):
         return _never_fail(name, lambda: after_commit(environ, cwd))
     if name in ("post-merge", "post-rewrite"):
         # post-rewrite names its command: "rebase" (as `git pull --rebase` runs it) or "amend",
@@ -287,9 +288,20 @@ def _rebasing(worktree: Worktree) -> bool:
     return any(os.path.isdir(os.path.join(worktree.git_dir, d)) for d in ("rebase-merge", "rebase-apply"))
 
 
+def _nothing_to_replay(worktree: Worktree) -> bool:
+    """A rebase whose to-do list is empty: the checkout of its upstream is all it does."""
+    try:
+        with open(os.path.join(worktree.git_dir, "rebase-merge", "git-rebase-todo"), "rb") as f:
+            todo = f.read(64 * 1024).decode("utf-8", "replace")
+    except OSError:
+        return False  # the apply backend, or no to-do list: post-rewrite decides
+    return all(not line.strip() or line.lstrip().startswith("#") or line.strip() == "noop"
+               for line in todo.splitlines())
+
+
 def after_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
-    """After a commit git made without pre-commit (cherry-pick, revert, a rebase's picks): say
-    what it carries. A commit pre-commit passed is in the memo, and costs nothing more."""
+    """After a commit git made without pre-commit (cherry-pick, revert, a rebase's picks, am):
+    say what it carries. A commit pre-commit passed is in the memo, and costs nothing more."""
     worktree = repo.hook_worktree(cwd, environ)
     commit = repo.committed(worktree, CONFIG, environ)
     memo_path = _memo_path(worktree)
@@ -297,7 +309,7 @@ def after_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
         return 0
     raw = repo.read_blob(worktree, commit.blob, environ)
     name = f"commit {commit.short} ({_printable(commit.subject)})"
-    fix = f"`git commit --amend -- {CONFIG}` (or a new commit, once a cherry-pick, revert or rebase is done)"
+    fix = f"`git commit --amend -- {CONFIG}` (or a new commit, once a cherry-pick, revert, rebase or am is done)"
     try:
         if len(raw) > MAX_BYTES:
             raise ConfigError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)")
@@ -328,6 +340,9 @@ def after_checkout(environ: Mapping[str, str], cwd: Optional[str] = None) -> int
     """After a branch checkout: say what needs doing; a checkout is no time to edit files."""
     worktree = repo.hook_worktree(cwd, environ)
     if _rebasing(worktree):
+        if _nothing_to_replay(worktree):
+            # A rebase that only fast-forwards rewrites nothing: no post-rewrite follows.
+            return after_update("rebase", environ, cwd)
         return 0  # a rebase checking out its base: post-rewrite deals with the result
     try:
         _, problems, pending = _working_config(worktree)
