@@ -293,3 +293,21 @@ def test_skipped_it_is_git_s_text_merge(tmp_path: Path) -> None:
 
 
 VALID = {"dataset_name": "proj", "processing": {"mode": "manual"}}
+
+
+def test_the_skip_variable_leaves_the_merge_to_git(tmp_path: Path) -> None:
+    from codequery_gitcfg.git.hooks import run
+
+    base, ours, theirs = sides(tmp_path, LEGACY, {**LEGACY, "auto_process": False}, EXPECTED)
+    assert run("merge-driver", [base, ours, theirs, "7", CONFIG], {"CODEQUERY_GITCFG_SKIP": "1"}) == 1
+    assert "<<<<<<< ours" in Path(ours).read_text()
+    base, ours, theirs = sides(tmp_path, LEGACY, {**LEGACY, "auto_process": False}, EXPECTED)
+    assert run("merge-driver", [base, ours, theirs, "7", CONFIG], {}) == 0
+
+
+def test_wrong_usage_is_a_clear_error(tmp_path: Path) -> None:
+    from codequery_gitcfg.cli.hook import main
+
+    assert main(["merge-driver", "only-one"]) == 1
+    base, ours, theirs = sides(tmp_path, VALID, VALID, VALID)
+    assert main(["merge-driver", base, ours, theirs, "seven"]) == 1
