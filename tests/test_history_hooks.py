@@ -106,7 +106,8 @@ def test_rebase_continue_after_a_conflict_names_an_invalid_commit(hooked: Path) 
     commit_skipping_hooks(hooked, "main: batch 9")
     git(hooked, "checkout", "-q", "side")
     proc = run_git(hooked, "rebase", "main", check=False)
-    assert proc.returncode == 1 and "at processing.batch_size: ours 9, theirs 7" in proc.stderr
+    assert proc.returncode == 1
+    assert "at processing.batch_size: ours 9, theirs 7" in proc.stderr
     write(hooked, '{"dataset_name": "project",}\n')  # a bad resolution
     git(hooked, "add", CONFIG)
     proc = run_git(hooked, "rebase", "--continue", GIT_EDITOR="true")
@@ -170,7 +171,8 @@ def test_the_migration_waits_for_the_autostash(clones: Tuple[Path, Path], how: T
     assert "migrated" not in proc.stderr
     assert git(mine, "stash", "list").stdout == ""  # the stash came back
     data = json.loads((mine / CONFIG).read_text())
-    assert data["processing"]["batch_size"] == 3 and data["model"] == "sonnet"  # the edit and the pull, both
+    assert data["processing"]["batch_size"] == 3
+    assert data["model"] == "sonnet"
     code, _, err = cli(mine, "migrate")
     assert code == 0, err
     assert status(mine) == f" M {CONFIG}\n"

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from hypothesis import given, settings, strategies as st
-
 from codequery_gitcfg.core.merge3 import MISSING, Conflict, merge3, same, show
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def test_changes_on_different_keys_are_both_taken() -> None:
@@ -39,7 +39,8 @@ def test_missing_is_not_null() -> None:
 def test_lists_are_values() -> None:
     merged = merge3({"x": [1]}, {"x": [1, 2]}, {"x": [0, 1]})
     assert merged.conflicts == [Conflict(("x",), [1, 2], [0, 1])]
-    assert merged.config == {"x": [1, 2]} and merged.theirs_side == {"x": [0, 1]}
+    assert merged.config == {"x": [1, 2]}
+    assert merged.theirs_side == {"x": [0, 1]}
 
 
 def test_a_conflict_deep_inside_names_its_dotted_path() -> None:
@@ -55,7 +56,9 @@ def test_objects_added_on_both_sides_merge_by_member() -> None:
 
 
 def test_true_is_not_one() -> None:
-    assert not same(True, 1) and same(1, 1.0) and not same("1", 1)
+    assert not same(True, 1)
+    assert same(1, 1.0)
+    assert not same("1", 1)
     assert merge3({"a": 1}, {"a": True}, {"a": 1}).config == {"a": True}
 
 
@@ -66,7 +69,8 @@ def test_key_order_is_ours_and_theirs_new_keys_follow_their_neighbour() -> None:
 
 
 def test_show_escapes_what_it_prints() -> None:
-    assert show("a\x1b[31m\n") == '"a\\u001b[31m\\n"' and show(MISSING) == "(missing)"
+    assert show("a\x1b[31m\n") == '"a\\u001b[31m\\n"'
+    assert show(MISSING) == "(missing)"
     conflict = merge3({}, {"p\x1b": {"k": 1}}, {"p\x1b": {"k": 2}}).conflicts[0]
     assert conflict.path == "p\\u001b.k"
 
@@ -77,6 +81,7 @@ SCALARS = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.sampled_fro
 VALUES = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=3),
                                                        st.dictionaries(KEYS, inner, max_size=3)), max_leaves=8)
 CONFIGS = st.dictionaries(KEYS, VALUES, max_size=4)
+Config = Dict[str, Any]
 PROPERTIES = settings(derandomize=True, max_examples=200, deadline=None)
 
 
@@ -96,7 +101,7 @@ def test_identical_sides_merge_to_themselves(base: Dict[str, Any], side: Dict[st
 
 @PROPERTIES
 @given(CONFIGS, CONFIGS, CONFIGS)
-def test_merging_is_symmetric(base: Dict[str, Any], ours: Dict[str, Any], theirs: Dict[str, Any]) -> None:
+def test_merging_is_symmetric(base: Config, ours: Config, theirs: Config) -> None:
     one, other = merge3(base, ours, theirs), merge3(base, theirs, ours)
     assert sorted((c.keys, show(c.ours), show(c.theirs)) for c in one.conflicts) == \
         sorted((c.keys, show(c.theirs), show(c.ours)) for c in other.conflicts)
@@ -106,7 +111,7 @@ def test_merging_is_symmetric(base: Dict[str, Any], ours: Dict[str, Any], theirs
 
 @PROPERTIES
 @given(CONFIGS, CONFIGS, CONFIGS)
-def test_every_conflict_is_a_real_disagreement(base: Dict[str, Any], ours: Dict[str, Any], theirs: Dict[str, Any]) -> None:
+def test_every_conflict_is_a_real_disagreement(base: Config, ours: Config, theirs: Config) -> None:
     def at(config: Any, keys: Any) -> Any:
         for key in keys:
             if not isinstance(config, dict) or key not in config:
@@ -116,9 +121,11 @@ def test_every_conflict_is_a_real_disagreement(base: Dict[str, Any], ours: Dict[
 
     merged = merge3(base, ours, theirs)
     for conflict in merged.conflicts:
-        assert same(conflict.ours, at(ours, conflict.keys)) and same(conflict.theirs, at(theirs, conflict.keys))
+        assert same(conflict.ours, at(ours, conflict.keys))
+        assert same(conflict.theirs, at(theirs, conflict.keys))
         assert not same(conflict.ours, conflict.theirs)
-        assert not same(conflict.ours, at(base, conflict.keys)) and not same(conflict.theirs, at(base, conflict.keys))
+        assert not same(conflict.ours, at(base, conflict.keys))
+        assert not same(conflict.theirs, at(base, conflict.keys))
         assert same(at(merged.config, conflict.keys), conflict.ours)
         assert same(at(merged.theirs_side, conflict.keys), conflict.theirs)
     if not merged.conflicts:
@@ -127,7 +134,7 @@ def test_every_conflict_is_a_real_disagreement(base: Dict[str, Any], ours: Dict[
 
 @PROPERTIES
 @given(CONFIGS, st.dictionaries(KEYS, VALUES, max_size=4), st.dictionaries(KEYS, VALUES, max_size=4))
-def test_changes_to_different_keys_never_conflict(base: Dict[str, Any], mine: Dict[str, Any], yours: Dict[str, Any]) -> None:
+def test_changes_to_different_keys_never_conflict(base: Config, mine: Config, yours: Config) -> None:
     yours = {k: v for k, v in yours.items() if k not in mine}
     ours, theirs = {**base, **mine}, {**base, **yours}
     merged = merge3(base, ours, theirs)
@@ -137,7 +144,7 @@ def test_changes_to_different_keys_never_conflict(base: Dict[str, Any], mine: Di
 
 @PROPERTIES
 @given(CONFIGS, CONFIGS, CONFIGS)
-def test_the_inputs_are_never_touched_or_shared(base: Dict[str, Any], ours: Dict[str, Any], theirs: Dict[str, Any]) -> None:
+def test_the_inputs_are_never_touched_or_shared(base: Config, ours: Config, theirs: Config) -> None:
     import copy
 
     before = copy.deepcopy((base, ours, theirs))

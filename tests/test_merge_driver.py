@@ -6,11 +6,10 @@ from pathlib import Path
 from typing import Any, Dict, Tuple
 
 import pytest
+from codequery_gitcfg.git.mergedriver import merge_driver
 
 from conftest import git
 from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, install, run_git, status
-
-from codequery_gitcfg.git.mergedriver import merge_driver
 
 LEGACY = {"dataset_name": "proj", "auto_process": True, "exclude_patterns": ["dist/*"]}
 FEATURE = {"dataset_name": "proj", "auto_process": False, "exclude_patterns": ["dist/*", "build/*"]}
@@ -81,7 +80,8 @@ def test_the_legacy_keys_ours_keeps_for_code_query_stay_equal_to_their_twins(rep
     assert data["excludePatterns"] == data["exclude_patterns"] == ["dist/*", "build/*"]
     assert data["mainDatasetName"] == data["dataset_name"] == "proj"
     assert data["createdAt"] == data["created_at"]
-    assert cli(repo, "validate")[0] == 0 and status(repo) == ""
+    assert cli(repo, "validate")[0] == 0
+    assert status(repo) == ""
     # the other way round: ours is the camelCase file, which keeps its keys, now with twins
     git(repo, "checkout", "-q", "-b", "other", "feature~1")
     write(repo, {**camel, "createdAt": "2024-06-01T10:00:00"})
@@ -90,7 +90,8 @@ def test_the_legacy_keys_ours_keeps_for_code_query_stay_equal_to_their_twins(rep
     data = on_disk(repo)
     assert data["excludePatterns"] == data["exclude_patterns"] == ["dist/*", "build/*"]
     assert data["createdAt"] == data["created_at"] == "2024-06-01T10:00:00"
-    assert data["mainDatasetName"] == data["dataset_name"] == "proj" and data["schema_version"] == 2
+    assert data["mainDatasetName"] == data["dataset_name"] == "proj"
+    assert data["schema_version"] == 2
     assert cli(repo, "validate")[0] == 0
 
 
@@ -207,7 +208,8 @@ def test_without_the_driver_git_conflicts_on_the_shape(repo: Path) -> None:
     """The case the driver exists for: git's own line merge stops on it."""
     diverge(repo)
     proc = git(repo, "merge", "--no-edit", "feature", check=False)
-    assert proc.returncode == 1 and f"CONFLICT (content): Merge conflict in {CONFIG}" in proc.stdout
+    assert proc.returncode == 1
+    assert f"CONFLICT (content): Merge conflict in {CONFIG}" in proc.stdout
 
 
 # -- the driver as git calls it ------------------------------------------------------
@@ -227,8 +229,9 @@ def test_ours_formatting_is_kept(tmp_path: Path) -> None:
         '{\r\n\t"exclude_patterns": ["dist/*"],\r\n\t"dataset_name": "proj",\r\n\t"processing": {"mode": "auto"}\r\n}',
         FEATURE)
     assert merge_driver([base, ours, theirs, "7", CONFIG], {}) == 0
-    assert Path(ours).read_bytes() == (b'{\r\n\t"exclude_patterns": [\r\n\t\t"dist/*",\r\n\t\t"build/*"\r\n\t],\r\n'
-                                       b'\t"dataset_name": "proj",\r\n\t"processing": {\r\n\t\t"mode": "manual"\r\n\t}\r\n}')
+    assert Path(ours).read_bytes() == (
+        b'{\r\n\t"exclude_patterns": [\r\n\t\t"dist/*",\r\n\t\t"build/*"\r\n\t],\r\n'
+        b'\t"dataset_name": "proj",\r\n\t"processing": {\r\n\t\t"mode": "manual"\r\n\t}\r\n}')
 
 
 def test_the_marker_size_is_git_s(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -237,7 +240,8 @@ def test_the_marker_size_is_git_s(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert Path(ours).read_text() == ('{\n<<<<<<<<< ours\n  "dataset_name": "b",\n=========\n  "dataset_name": "c",\n'
                                       '>>>>>>>>> theirs\n  "x": null\n}\n')
     err = capsys.readouterr().err
-    assert 'at dataset_name: ours "b", theirs "c"' in err and "x" not in err.replace("cfg.json", "")
+    assert 'at dataset_name: ours "b", theirs "c"' in err
+    assert "x" not in err.replace("cfg.json", "")
 
 
 def test_a_missing_member_is_not_null(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -254,11 +258,13 @@ def test_an_invalid_merge_result_is_written_and_fails(tmp_path: Path, capsys: py
     assert json.loads(Path(ours).read_text()) == {"dataset_name": "b", "batch": 1}
     err = capsys.readouterr().err
     assert "codequery-gitcfg: merged cfg.json key by key, but the result is not valid:" in err
-    assert "batch" in err and "codequery-gitcfg: fix it, then `git add cfg.json`" in err
+    assert "batch" in err
+    assert "codequery-gitcfg: fix it, then `git add cfg.json`" in err
 
 
 def test_added_on_both_sides(tmp_path: Path) -> None:
-    base, ours, theirs = sides(tmp_path, "", {"dataset_name": "a", "model": "sonnet"}, {"dataset_name": "a", "exclude_patterns": []})
+    base, ours, theirs = sides(tmp_path, "", {"dataset_name": "a", "model": "sonnet"},
+                               {"dataset_name": "a", "exclude_patterns": []})
     assert merge_driver([base, ours, theirs, "7", CONFIG], {}) == 0
     assert json.loads(Path(ours).read_text()) == {"dataset_name": "a", "model": "sonnet", "exclude_patterns": []}
 
@@ -283,7 +289,8 @@ def test_an_unreadable_side_falls_back_to_git_merge_file(tmp_path: Path, kind: s
               check=False)
     assert merge_driver([*names, "7", CONFIG], {}) == (1 if ran.returncode else 0)
     assert Path(names[1]).read_bytes() == expected.read_bytes()
-    assert f"codequery-gitcfg: cannot merge {CONFIG} key by key; git merge-file merges its text instead:" in capsys.readouterr().err
+    said = capsys.readouterr().err
+    assert f"codequery-gitcfg: cannot merge {CONFIG} key by key; git merge-file merges its text instead:" in said
 
 
 def test_skipped_it_is_git_s_text_merge(tmp_path: Path) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from codequery_gitcfg.git.install import driver_command
+
 from conftest import git
 from test_hooks_helpers import CONFIG, cli, install, status
-
-from codequery_gitcfg.git.install import driver_command
 
 ATTRIBUTE = f"{CONFIG} merge=codequery-config"
 
@@ -19,7 +19,8 @@ def local_config(repo: Path) -> str:
 def test_install_registers_it_and_commits_nothing(repo: Path) -> None:
     out = install(repo)
     attributes = repo / ".git" / "info" / "attributes"
-    assert f"  merge driver: registered (merge.codequery-config in the local git config, {ATTRIBUTE!r} in {attributes})" in out
+    assert ("  merge driver: registered (merge.codequery-config in the local git config, "
+            f"{ATTRIBUTE!r} in {attributes})") in out
     assert local_config(repo) == ("merge.codequery-config.name codequery-gitcfg: Code Query config, merged key by key\n"
                                   f"merge.codequery-config.driver {driver_command(sys.executable)}\n")
     assert driver_command("/v/bin/python") == (
@@ -66,7 +67,8 @@ def test_a_foreign_driver_of_that_name_is_left_alone(repo: Path) -> None:
 
 def test_framework_users_register_only_the_driver(repo: Path) -> None:
     code, out, _ = cli(repo, "install", "--merge-driver-only")
-    assert code == 0 and out.startswith("  merge driver: registered")
+    assert code == 0
+    assert out.startswith("  merge driver: registered")
     assert not (repo / ".git" / "hooks" / "pre-commit").exists()
     assert "merge.codequery-config.driver" in local_config(repo)
 
@@ -100,7 +102,8 @@ def test_with_its_python_gone_git_s_text_merge_still_runs(repo: Path) -> None:
     worktree = find_worktree(str(repo))
     assert worktree is not None
     assert installer.install_driver(worktree, "/gone/python", {}) == 0
-    lines = ['{\n', '  "dataset_name": "proj",\n', '  "model": "sonnet",\n', '  "processing": {"mode": "auto"}\n', '}\n']
+    lines = ["{\n", '  "dataset_name": "proj",\n', '  "model": "sonnet",\n', '  "processing": {"mode": "auto"}\n',
+             "}\n"]
     (repo / ".code-query").mkdir()
     (repo / CONFIG).write_text("".join(lines))
     git(repo, "add", CONFIG)

@@ -18,9 +18,9 @@ from .defaults import copy_json
 class _Missing:
     """No member at this path (distinct from a member holding null)."""
 
-    _instance: "_Missing | None" = None
+    _instance: _Missing | None = None
 
-    def __new__(cls) -> "_Missing":
+    def __new__(cls) -> _Missing:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -67,9 +67,10 @@ def same(a: Value, b: Value) -> bool:
     if a is MISSING or b is MISSING:
         return a is b
     numbers = (int, float)
-    if isinstance(a, bool) or isinstance(b, bool) or not (isinstance(a, numbers) and isinstance(b, numbers)):
-        if type(a) is not type(b):
-            return False
+    both_numbers = isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
+        and not isinstance(b, bool)
+    if not both_numbers and type(a) is not type(b):
+        return False
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
@@ -101,10 +102,10 @@ def _merge(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str
             chosen = other = t
         elif isinstance(o, dict) and isinstance(t, dict):
             # Both changed this object: merge its members (a base that was no object had none).
-            out[key], alt[key] = _merge(b if isinstance(b, dict) else {}, o, t, where + (key,), conflicts)
+            out[key], alt[key] = _merge(b if isinstance(b, dict) else {}, o, t, (*where, key), conflicts)
             continue
         else:
-            conflicts.append(Conflict(where + (key,), copy_json(o), copy_json(t)))
+            conflicts.append(Conflict((*where, key), copy_json(o), copy_json(t)))
             chosen, other = o, t
         if chosen is not MISSING:
             out[key] = copy_json(chosen)

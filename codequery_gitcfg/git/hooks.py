@@ -82,7 +82,7 @@ def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optiona
         if len(args) >= 3 and args[2] != "1":
             return 0
         return _never_fail(name, lambda: after_checkout(environ, cwd))
-    raise ConfigError(f"unknown hook {name!r}; known: {', '.join(HOOKS + (MERGE_DRIVER,))}")
+    raise ConfigError(f"unknown hook {name!r}; known: {', '.join((*HOOKS, MERGE_DRIVER))}")
 
 
 def _never_fail(name: str, body: Callable[[], int]) -> int:
@@ -310,14 +310,16 @@ def after_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     raw = repo.read_blob(worktree, commit.blob, environ)
     name = f"commit {commit.short} ({_printable(commit.subject)})"
     fix = f"`git commit --amend -- {CONFIG}` (or a new commit, once a cherry-pick, revert, rebase or am is done)"
-    try:
-        if len(raw) > MAX_BYTES:
-            raise ConfigError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)")
-        text, data = judge.parse(raw, CONFIG)
-        verdict: Optional[judge.Verdict] = judge.judge(data, text)
-        problems = verdict.problems if verdict else []
-    except ConfigError as exc:
-        problems, verdict = list(exc.problems), None
+    verdict: Optional[judge.Verdict] = None
+    if len(raw) > MAX_BYTES:
+        problems = [Problem("", f"config file is larger than {MAX_BYTES} bytes (1 MiB)")]
+    else:
+        try:
+            text, data = judge.parse(raw, CONFIG)
+            verdict = judge.judge(data, text)
+            problems = verdict.problems
+        except ConfigError as exc:
+            problems = list(exc.problems)
     if problems:
         say(f"warning: {name} carries a {CONFIG} that is not valid; git ran no pre-commit check for it:")
         _say_problems(problems, CONFIG)

@@ -224,7 +224,7 @@ def install_driver(worktree: Worktree, python: str, environ: Mapping[str, str]) 
     repo.config_set(worktree, f"merge.{DRIVER_NAME}.driver", driver_command(python), environ)
     if not state.attribute:
         path = attributes_path(worktree)
-        lines = _attribute_lines(path) + [ATTRIBUTE]
+        lines = [*_attribute_lines(path), ATTRIBUTE]
         os.makedirs(os.path.dirname(path), exist_ok=True)
         write_atomic(path, ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape"))
     print(f"  merge driver: {'updated' if state.command is not None else 'registered'} "

@@ -16,9 +16,9 @@ import sys
 from typing import Any, Dict, List, Mapping, NamedTuple, Sequence
 
 from ..core import fmt, judge
-from ..core.migrate import detect_version, kept_aliases, legacy_markers, migrate, to_file
 from ..core.errors import ConfigError, Problem
 from ..core.merge3 import merge3
+from ..core.migrate import detect_version, kept_aliases, legacy_markers, migrate, to_file
 from ..store import files
 from ..store.atomic import write_atomic
 from . import repo
@@ -121,7 +121,9 @@ def with_markers(ours_side: Mapping[str, Any], theirs_side: Mapping[str, Any], s
 
 def _ended(lines: List[str], nl: str) -> List[str]:
     # A file without a final newline: its last line must not run into the marker after it.
-    return lines[:-1] + [lines[-1] if lines[-1].endswith("\n") else lines[-1] + nl] if lines else lines
+    if not lines or lines[-1].endswith("\n"):
+        return lines
+    return [*lines[:-1], lines[-1] + nl]
 
 
 def text_merge(base: str, ours: str, theirs: str, size: int, environ: Mapping[str, str]) -> int:
