@@ -68,6 +68,15 @@ def test_key_order_is_ours_and_theirs_new_keys_follow_their_neighbour() -> None:
     assert list(merge3({}, {"b": 1}, {"a": 0, "b": 1}).config) == ["a", "b"]
 
 
+def test_many_keys_merge_in_linear_time() -> None:
+    base = {f"k{i}": i for i in range(50_000)}
+    theirs = {**base, **{f"n{i}": i for i in range(50_000)}}
+    merged = merge3(base, dict(reversed(base.items())), theirs)  # would take minutes if quadratic
+    assert len(merged.config) == 100_000
+    assert list(merged.config)[:3] == ["k49999", "n0", "n1"]
+    assert list(merged.config)[-1] == "k0"
+
+
 def test_show_escapes_what_it_prints() -> None:
     assert show("a\x1b[31m\n") == '"a\\u001b[31m\\n"'
     assert show(MISSING) == "(missing)"

@@ -10,7 +10,7 @@ conflict: the result then holds ours' side, and the conflict says both.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, NamedTuple, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .defaults import copy_json
 
@@ -79,14 +79,21 @@ def same(a: Value, b: Value) -> bool:
 
 
 def _keys(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> List[str]:
-    """Ours' order; a key only theirs has goes after the key theirs has before it."""
-    order = list(ours)
-    previous = None
+    """Ours' order; a key only theirs has goes after the key theirs has before it.
+
+    Linear: a 1 MiB file may hold many thousand keys.
+    """
+    after: Dict[Optional[str], List[str]] = {}  # None: before ours' first key
+    anchor: Optional[str] = None
     for key in theirs:
-        if key not in ours and key not in order:
-            order.insert(order.index(previous) + 1 if previous is not None else 0, key)
-        if key in order:
-            previous = key
+        if key in ours:
+            anchor = key
+        else:
+            after.setdefault(anchor, []).append(key)
+    order = list(after.get(None, ()))
+    for key in ours:
+        order.append(key)
+        order += after.get(key, ())
     return order
 
 
