@@ -68,6 +68,17 @@ def test_try_repo_all_three_ids(repo: Path, hook_repo: Path, write_config: Calla
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_try_repo_post_commit_names_a_commit_with_a_bad_config(repo: Path, hook_repo: Path,
+                                                               write_config: Callable[..., Path]) -> None:
+    write_config({"dataset_name": "bad name!"})
+    commit_skipping_hooks(repo, "cherry-picked, say")
+    proc = try_repo(repo, hook_repo, "codequery-config-post-commit", "--hook-stage", "post-commit")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    short = git(repo, "log", "-1", "--format=%h").stdout.strip()
+    assert (f"codequery-gitcfg: warning: commit {short} (cherry-picked, say) carries a {CONFIG} that is not valid"
+            in proc.stdout), proc.stdout + proc.stderr
+
+
 def test_installed_framework_on_commit_and_pull(repo: Path, hook_repo: Path, tmp_path: Path) -> None:
     """The README's configuration, installed with `pre-commit install`, through real commits and pulls."""
     rev = git(hook_repo, "rev-parse", "HEAD").stdout.strip()

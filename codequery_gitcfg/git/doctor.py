@@ -30,6 +30,7 @@ _FRAMEWORK_IDS = {
     "pre-merge-commit": ("codequery-config-validate", "codequery-config-migrate"),
     "post-merge": ("codequery-config-post-merge",),
     "post-rewrite": ("codequery-config-post-merge",),
+    "post-commit": ("codequery-config-post-commit",),
 }
 _INSTALL = "run `codequery-gitcfg install`"
 
