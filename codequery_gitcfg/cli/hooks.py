@@ -43,7 +43,8 @@ def cmd_hook(args: argparse.Namespace) -> int:
 
 def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     """Registered by cli.build_parser."""
-    p = command("install", cmd_install, "install the git hooks into the hooks folder git uses here")
+    p = command("install", cmd_install,
+                "install the git hooks into the hooks folder git uses here, and register the config's merge driver")
     p.add_argument("-t", "--hook-type", dest="hook_types", action="append", choices=HOOK_TYPES, metavar="TYPE",
                    help=f"a hook to install (repeatable; default: all of {', '.join(HOOK_TYPES)})")
     p.add_argument("--huey-post-commit", action="store_true",
@@ -55,9 +56,10 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
     command("uninstall", cmd_uninstall, "remove our git hooks and put back the ones they replaced")
     command("doctor", cmd_doctor, "check the hooks, the interpreter and the config; exit 1 if something needs fixing")
     p = command("hook", cmd_hook, "run one hook as git calls it (what the installed scripts run)")
-    p.add_argument("name", choices=HOOK_TYPES + ("migrate", hooks.MERGE_DRIVER), metavar="NAME",
+    p.add_argument("name", choices=(*HOOK_TYPES, "migrate", hooks.MERGE_DRIVER), metavar="NAME",
                    help=f"{', '.join(HOOK_TYPES)}, migrate FILE... (the pre-commit framework's fixer: "
-                        f"exit 1 when it rewrote a file), or {hooks.MERGE_DRIVER} %%O %%A %%B %%L %%P (the merge driver)")
+                        f"exit 1 when it rewrote a file), or {hooks.MERGE_DRIVER} %%O %%A %%B %%L %%P "
+                        "(the merge driver)")
     p.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS", help="the arguments git passed to the hook")
 
 
