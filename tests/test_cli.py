@@ -34,9 +34,10 @@ def test_validate_valid_invalid_and_garbage(in_repo: Path, write_config: Callabl
 def test_validate_several_files_reports_all(in_repo: Path, write_config: Callable[..., Path], capsys: Capture) -> None:
     write_config(VALID, "a.json")
     write_config({"dataset_name": ""}, "b.json")
-    assert main(["validate", "a.json", "/etc/hostname", "b.json", "missing.json"]) == 1
+    os.symlink("/etc/hostname", in_repo / "out.json")  # inside the worktree, leading out
+    assert main(["validate", "a.json", "out.json", "b.json", "missing.json"]) == 1
     err = capsys.readouterr().err
-    assert "/etc/hostname" in err and "outside the worktree" in err
+    assert err.startswith("out.json: ") and "out.json resolves to /etc/hostname, outside the worktree" in err
     assert "b.json:2:19: dataset_name: dataset_name cannot be empty" in err
     assert "missing.json: file not found" in err
     assert "a.json" not in err
@@ -104,8 +105,18 @@ def test_set_and_unset(in_repo: Path, write_config: Callable[..., Path], capsys:
 
 @pytest.mark.parametrize("args,needle", [
     (["set", "processing.batch_size", "0"], "processing.batch_size: batch_size must be a positive integer"),
-    (["set", "processing.batch_size", "many"], "processing.batch_size: 'many' is not a valid integer"),
-    (["set", "processing.bach_size", "3"], "unknown key 'processing.bach_size'; did you mean 'processing.batch_size'?"),
+    (["set", "processing.batch_size", "many"],
+     "processing.batch_size: invalid value 'many': batch_size must be a positive integer (1 to 1000)\n"),
+    (["set", "processing.batch_size", "1" * 30],
+     "processing.batch_size: batch_size must be a positive integer (1 to 1000)"),
+    (["set", "processing.bach_size", "3"],
+     "processing.bach_size: unknown key 'bach_size'; did you mean 'batch_size'?\n"),
+    (["set", "processing.retry_delay", "3"], "processing.retry_delay: unknown key 'retry_delay'\n"),
+    (["set", "processing.retry_attempts", "3"], "processing.retry_attempts: unknown key 'retry_attempts'\n"),
+    (["set", "schema_version", "3"], "schema_version: schema_version is written by migration: it can only be 2, "
+     "the version this codequery-gitcfg writes (`codequery-gitcfg migrate` migrates an older file)\n"),
+    (["set", "model.name", "x"], "model.name: model is not an object, so model.name cannot be set\n"),
+    (["set", "processing", '{"mode": "fast"}'], "processing.mode: Invalid processing mode"),
     (["set", "exclude_patterns", "dist/*"], "exclude_patterns must be a list"),
     (["set", "exclude_patterns", '["/abs"]'], "must be relative"),
     (["unset", "dataset_name"], "dataset_name is required"),

@@ -98,12 +98,12 @@ def test_an_expanded_file_is_current(in_repo: Path, write_config: Callable[..., 
 
 def test_datasetname_alone_is_kept_beside_dataset_name(in_repo: Path, write_config: Callable[..., Path]) -> None:
     path = write_config({"datasetName": "solo", "excludePatterns": ["dist/*"]})
-    code, out, _ = cli(in_repo, "migrate")
+    code, _, err = cli(in_repo, "migrate")  # the report goes to stderr (issue 14)
     assert code == 0
     data = json.loads(path.read_text())
     assert data["datasetName"] == data["dataset_name"] == "solo"
     assert data["excludePatterns"] == data["exclude_patterns"] == ["dist/*"]
-    assert "added dataset_name, the current name of datasetName" in out
+    assert "added dataset_name, the current name of datasetName" in err
 
 
 def test_a_disagreeing_pair_is_refused_naming_both_keys_and_lines(
@@ -146,8 +146,8 @@ def test_every_write_keeps_the_pairs_equal(in_repo: Path, write_config: Callable
 def test_contract_drops_the_aliases_and_get_still_answers(in_repo: Path, write_config: Callable[..., Path]) -> None:
     path = write_config(LEGACY_CAMEL)
     assert cli(in_repo, "migrate")[0] == 0
-    code, out, _ = cli(in_repo, "migrate", "--contract")
-    assert code == 0 and "dropped the legacy keys" in out
+    code, _, err = cli(in_repo, "migrate", "--contract")
+    assert code == 0 and "dropped the legacy keys" in err
     data = json.loads(path.read_text())
     assert not set(ALIASES) & set(data)
     assert data["dataset_name"] == "project" and data["worktree"]["branch"] == "feature"

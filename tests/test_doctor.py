@@ -93,4 +93,22 @@ def test_core_hooks_path_and_the_pre_commit_framework(repo: Path, write_config: 
     assert "ok  the pre-commit framework's hook" in line(out, "pre-commit")
     (repo / ".pre-commit-config.yaml").write_text("repos: []\n")
     code, out = doctor(repo)
-    assert code == 1 and "FIX a hook that is not ours" in line(out, "pre-commit")
+    assert code == 1
+    assert line(out, "pre-commit").strip() == (
+        "pre-commit     FIX the pre-commit framework's hook, without ours: add codequery-config-validate or "
+        "codequery-config-migrate to .pre-commit-config.yaml "
+        "(or run `codequery-gitcfg install`, which runs ours before it)")
+
+
+def test_framework_users_are_told_the_framework_command(repo: Path, write_config: Callable[..., Path]) -> None:
+    write_config(VALID)
+    (repo / ".pre-commit-config.yaml").write_text(
+        "repos:\n- repo: x\n  hooks:\n  - id: codequery-config-migrate\n  - id: codequery-config-post-merge\n")
+    code, out = doctor(repo)
+    assert code == 1
+    assert line(out, "pre-commit").strip() == (
+        "pre-commit     FIX missing: run `pre-commit install --hook-type pre-commit` "
+        "(.pre-commit-config.yaml lists codequery-config-migrate)")
+    assert line(out, "post-rewrite").strip() == (
+        "post-rewrite   FIX missing: run `pre-commit install --hook-type post-rewrite` "
+        "(.pre-commit-config.yaml lists codequery-config-post-merge)")

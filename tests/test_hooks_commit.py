@@ -155,7 +155,7 @@ def test_invalid_json_staged_blocks_with_position(hooked: Path, write_config: Ca
     git(hooked, "add", CONFIG)
     proc = run_git(hooked, "commit", "-qm", "bad", check=False)
     assert proc.returncode == 1
-    assert ".code-query/config.json:3:1: Invalid JSON in config file" in proc.stderr
+    assert ".code-query/config.json:2:28: Invalid JSON in config file: trailing comma (line 2 column 28)" in proc.stderr
 
 
 def test_legacy_file_whose_migration_is_invalid_blocks(hooked: Path, write_config: Callable[..., Path]) -> None:

@@ -187,7 +187,7 @@ def test_migrate_camel_file_minimal_diff_and_second_run_no_change(
     git(in_repo, "commit", "-qm", "legacy")
     assert main(["migrate", "--check"]) == 1
     assert main(["migrate"]) == 0
-    assert "migrated to schema version 2" in capsys.readouterr().out
+    assert "migrated to schema version 2" in capsys.readouterr().err
     diff = _diff(in_repo)
     # Expand: every legacy key a deployed reader uses stays, each current key is one added
     # line; only the shadowed datasetName, the derived note and the string version go.

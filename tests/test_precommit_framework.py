@@ -16,6 +16,7 @@ import pytest
 
 from conftest import LEGACY_AUTO, git
 from test_hooks_helpers import CONFIG, commit_skipping_hooks, git_env, project_snapshot, run_git, status
+from test_readme import block
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +42,8 @@ def test_try_repo_all_three_ids(repo: Path, hook_repo: Path, write_config: Calla
 
     proc = try_repo(repo, hook_repo, "codequery-config-validate", "--files", CONFIG)
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "pending migration" in proc.stdout and "codequery-gitcfg migrate" in proc.stdout
+    # The framework's users may not have our console script on PATH: the fix named is the fixer hook.
+    assert f"run `pre-commit run codequery-config-migrate --files {CONFIG}` to fix it" in proc.stdout
     assert target.read_bytes() == legacy  # never modifies
 
     proc = try_repo(repo, hook_repo, "codequery-config-migrate", "--files", CONFIG)
@@ -82,9 +84,9 @@ def test_try_repo_post_commit_names_a_commit_with_a_bad_config(repo: Path, hook_
 def test_installed_framework_on_commit_and_pull(repo: Path, hook_repo: Path, tmp_path: Path) -> None:
     """The README's configuration, installed with `pre-commit install`, through real commits and pulls."""
     rev = git(hook_repo, "rev-parse", "HEAD").stdout.strip()
+    snippet = block("yaml", "repo: /path/to/codequery-gitcfg")
     (repo / ".pre-commit-config.yaml").write_text(
-        f"repos:\n- repo: {hook_repo}\n  rev: {rev}\n  hooks:\n"
-        "  - id: codequery-config-validate\n  - id: codequery-config-migrate\n  - id: codequery-config-post-merge\n")
+        snippet.replace("/path/to/codequery-gitcfg", str(hook_repo)).replace("rev: COMMIT", f"rev: {rev}"))
     commit_skipping_hooks(repo, "pre-commit config", ".pre-commit-config.yaml")
     origin = tmp_path / "origin.git"
     git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
@@ -124,3 +126,16 @@ def test_installed_framework_on_commit_and_pull(repo: Path, hook_repo: Path, tmp
         run_git(mine, "push", "-q", "origin", "main")
     assert json.loads((mine / CONFIG).read_text()) == {
         "schema_version": 2, "dataset_name": "project", "model": LEGACY_AUTO["model"], "processing": {"mode": "manual"}}
+
+    # A pull that does not touch the config: the post-merge hook stays out of it, even with a
+    # legacy file in the working tree (the framework would call a rewrite "Failed").
+    (mine / CONFIG).write_text(json.dumps(LEGACY_AUTO, indent=2) + "\n")
+    git(mine, "commit", "-qam", "legacy again", "--no-verify")
+    run_git(theirs, "pull", "-q", "--ff-only")
+    (theirs / "README").write_text("only the README\n")
+    git(theirs, "commit", "-qam", "readme")
+    git(theirs, "push", "-q", "origin", "main")
+    proc = run_git(mine, "pull", "-q", "--no-rebase", "--no-edit")
+    said = proc.stdout + proc.stderr
+    assert "files were modified" not in said and "migrated" not in said, said
+    assert status(mine) == ""

@@ -48,6 +48,10 @@ BAD = [
     (b"42", "must be a JSON object, not int", 1, ""),
     (b'{"dataset_name": "a",\n  "model": }', "Invalid JSON in config file: Expecting value (line 2 column 12)", 2, ""),
     (b"", "Invalid JSON in config file", 1, ""),
+    # Python 3.13 words these differently ("Illegal trailing comma"); the message is ours on every version.
+    (b'{"dataset_name": "a",\n}', "Invalid JSON in config file: trailing comma (line 1 column 21)", 1, ""),
+    (b'{"dataset_name": "a", "x": [1,\n  2 ,\n]}',
+     "Invalid JSON in config file: trailing comma (line 2 column 5)", 2, ""),
     (b'{"a": 1}\n{"b": 2}', "Invalid JSON in config file: Extra data", 2, ""),
     (b'{"dataset_name": "a\xff"}', "not valid UTF-8", 1, ""),
     (b'{\n\n"dataset_name": "\xc3"}', "not valid UTF-8", 3, ""),

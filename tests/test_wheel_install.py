@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 from typing import Callable
@@ -36,6 +37,7 @@ def test_wheel_installs_working_hooks(repo: Path, tmp_path: Path, write_config: 
     assert "codequery_gitcfg/hooks/hook.sh" in names
     assert "codequery_gitcfg/core/schema.json" in names
     assert "codequery_gitcfg/hooks/huey-post-commit.sh" in names
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 
     venv = tmp_path / "fresh venv"  # a space in the interpreter's path, as on many desktops
     run(sys.executable, "-m", "venv", venv)
@@ -67,3 +69,21 @@ def test_wheel_installs_working_hooks(repo: Path, tmp_path: Path, write_config: 
     assert json.loads(git(repo, "show", f"HEAD:{CONFIG}").stdout)["schema_version"] == 2
     assert status(repo) == ""
     assert "doctor: all good" in run(script, "doctor", cwd=repo)
+
+
+def test_sdist_runs_its_own_tests(tmp_path: Path) -> None:
+    """The sdist holds every test helper: its suite collects without an error."""
+    source = project_snapshot(tmp_path / "source")
+    run(sys.executable, "-m", "build", "--sdist", "--outdir", tmp_path / "dist", source)
+    sdist = next((tmp_path / "dist").glob("codequery_gitcfg-*.tar.gz"))
+    with tarfile.open(sdist) as tar:
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+        tar.extractall(tmp_path / "unpacked")
+    assert {"LICENSE", "tests/conftest.py", "tests/reliability_helpers.py", "tests/test_hooks_helpers.py",
+            ".pre-commit-hooks.yaml"} <= names
+    unpacked = next((tmp_path / "unpacked").iterdir())
+    out = run(sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", cwd=unpacked)
+    assert " tests collected" in out  # run() asserts exit 0: a collection error exits 2
+    metadata = (unpacked / "PKG-INFO").read_text()
+    assert "License-Expression: MIT\n" in metadata
+    assert "Classifier: Programming Language :: Python :: 3.13\n" in metadata

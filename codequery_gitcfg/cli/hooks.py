@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Callable
 
-from ..core.errors import GitError
+from ..core.errors import GitError, Problem
 from ..git import doctor, hooks, install
 from ..git.repo import find_worktree
 from ..store.paths import Worktree
+from . import output
 
 HOOK_TYPES = hooks.HOOKS
 
@@ -34,7 +36,20 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    return doctor.doctor(_worktree(), sys.executable, os.environ)
+    if args.format == "text":
+        return doctor.doctor(_worktree(), sys.executable, os.environ)
+    report = doctor.examine(_worktree(), sys.executable, os.environ)
+    if args.format == "json":
+        fixes = [{"filename": name or None, "path": output.json_path(p.path), "message": p.message,
+                  "line": p.line, "column": p.col} for name, p in report.fixes]
+        print(json.dumps({"status": "fail" if report.fixes else "ok", **report.facts, "fixes": fixes,
+                          "warnings": report.warnings}, indent=2, ensure_ascii=False))
+    else:
+        for name, problem in report.fixes:
+            print(output.annotation("error", name, problem))
+        for warning in report.warnings:
+            print(output.annotation("warning", "", Problem("", warning)))
+    return report.status
 
 
 def cmd_hook(args: argparse.Namespace) -> int:
@@ -54,8 +69,12 @@ def add_parsers(command: Callable[..., argparse.ArgumentParser]) -> None:
                    help="only register the config's merge driver (local git config and info/attributes), "
                         "for repositories whose hooks the pre-commit framework manages")
     command("uninstall", cmd_uninstall, "remove our git hooks and put back the ones they replaced")
-    command("doctor", cmd_doctor, "check the hooks, the interpreter and the config; exit 1 if something needs fixing")
-    p = command("hook", cmd_hook, "run one hook as git calls it (what the installed scripts run)")
+    p = command("doctor", cmd_doctor,
+                "check the hooks, the interpreter and the config; exit 1 if something needs fixing")
+    output.add_format(p)
+    # NAME [ARGS...]: git passes a hook no argument, or some; none is required.
+    p = command("hook", cmd_hook, "run one hook as git calls it (what the installed scripts run)",
+                usage="%(prog)s [-h] NAME [ARGS...]")
     p.add_argument("name", choices=(*HOOK_TYPES, "migrate", hooks.MERGE_DRIVER), metavar="NAME",
                    help=f"{', '.join(HOOK_TYPES)}, migrate FILE... (the pre-commit framework's fixer: "
                         f"exit 1 when it rewrote a file), or {hooks.MERGE_DRIVER} %%O %%A %%B %%L %%P "

@@ -1,6 +1,7 @@
 """Environment overrides (SPEC 2.3): CODEQUERY_<DOTTED_PATH> for every scalar field."""
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from typing import Any, Dict, List, Mapping, NamedTuple
@@ -53,6 +54,26 @@ def variables() -> Dict[str, str]:
     names = {var_name(path): path for path in scalar_fields()}
     names.update(ALIASES)
     return names
+
+
+# Our own switches (CODEQUERY_GITCFG_SKIP, CODEQUERY_GITCFG_DEBUG) are not fields.
+_OWN_PREFIX = "CODEQUERY_GITCFG_"
+
+
+def unknown_variables(environ: Mapping[str, str]) -> List[str]:
+    """A warning for each CODEQUERY_* variable that sets no field (a misspelt override
+    would otherwise be ignored without a word), with a did-you-mean when one is close."""
+    if not any(k.startswith("CODEQUERY_") for k in environ):
+        return []
+    known = sorted(variables())
+    out: List[str] = []
+    for name in sorted(environ):
+        if not name.startswith("CODEQUERY_") or name.startswith(_OWN_PREFIX) or name in known:
+            continue
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.8)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        out.append(f"{name} sets no config field and is ignored{hint}")
+    return out
 
 
 def parse_value(kind: str, raw: str) -> Any:

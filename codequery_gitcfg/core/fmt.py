@@ -1,8 +1,8 @@
 """Keep a file's formatting across rewrites, so a migration's diff is minimal.
 
 A rewrite keeps indentation, line endings, final newline and BOM, and copies
-every unchanged one-line value (``"exclude_patterns": ["a", "b"]``) verbatim
-from the original text instead of re-flowing it.
+every unchanged value (``"exclude_patterns": ["a", "b"]``, or a list wrapped by
+hand over several lines) verbatim from the original text instead of re-flowing it.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class _Writer:
         if self.text:
             try:
                 self.spans = spans(self.text)
-                self.old = {p: json.loads(self.text[a:b]) for p, (a, b) in self.spans.items() if "\n" not in self.text[a:b]}
+                self.old = {p: json.loads(self.text[a:b]) for p, (a, b) in self.spans.items() if p}
             except (ValueError, IndexError, RecursionError):
                 self.spans, self.old = {}, {}
 
@@ -66,7 +66,8 @@ class _Writer:
         for candidate in (path, _camel(path), path.replace("dataset_name", "mainDatasetName")):
             if candidate in self.old and _same(self.old[candidate], value):
                 a, b = self.spans[candidate]
-                return self.text[a:b]
+                # dump() turns every "\n" into the file's line ending.
+                return self.text[a:b].replace("\r\n", "\n")
         return None
 
     def emit(self, value: Any, path: str, level: int) -> str:

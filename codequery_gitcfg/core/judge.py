@@ -46,14 +46,15 @@ class Verdict(NamedTuple):
         """The gate's problems besides a pending migration."""
         return self.errors + self.disagreements + self.unknown
 
-    def gate_problems(self) -> List[Problem]:
-        """For ``validate``: a pending migration is itself a failure, reported first."""
+    def gate_problems(self, fix: str = "codequery-gitcfg migrate") -> List[Problem]:
+        """For ``validate``: a pending migration is itself a failure, reported first,
+        naming ``fix``, the command that migrates the file where it is judged."""
         if not self.pending:
             return self.problems
         note = Problem(
             "",
             "pending migration to schema version 2 (legacy keys: " + ", ".join(self.markers)
-            + "); run `codequery-gitcfg migrate` to fix it",
+            + f"); run `{fix}` to fix it",
             1, 1,
         )
         return [note] + self.problems

@@ -16,6 +16,7 @@ MAX_INT_DIGITS = 4300  # CPython's own default limit for int(str)
 _CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _BRACKETS = re.compile(r"[\[\]{}]")
+_WHITESPACE = re.compile(r"[ \t\r\n]*")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
@@ -122,7 +123,7 @@ def parse(text: str) -> Dict[str, Any]:
     except _Refused as exc:
         raise ReadError([_position(text, exc)]) from None
     except json.JSONDecodeError as exc:
-        raise ReadError([Problem("", f"Invalid JSON in config file: {exc.msg} (line {exc.lineno} column {exc.colno})", exc.lineno, exc.colno)]) from None
+        raise ReadError([_invalid(text, exc)]) from None
     except (RecursionError, ValueError) as exc:  # belt and braces: never a traceback
         raise ReadError(f"Invalid JSON in config file: {exc}") from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
@@ -130,6 +131,32 @@ def parse(text: str) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise ReadError([Problem("", f"the configuration must be a JSON object, not {type(value).__name__}", 1, 1)])
     return value
+
+
+def _trailing_comma(text: str, pos: int) -> Optional[int]:
+    """The offset of a comma just before a closing bracket at or after ``pos``.
+
+    Python words this error in two ways: up to 3.12 "Expecting property name" /
+    "Expecting value" at the bracket, since 3.13 "Illegal trailing comma" at the comma.
+    """
+    if text[pos : pos + 1] == ",":
+        after = _WHITESPACE.match(text, pos + 1)
+        end = after.end() if after else pos + 1
+        return pos if text[end : end + 1] in ("}", "]") and end < len(text) else None
+    if text[pos : pos + 1] not in ("}", "]"):
+        return None
+    before = text[:pos].rstrip(" \t\r\n")
+    return len(before) - 1 if before.endswith(",") else None
+
+
+def _invalid(text: str, exc: json.JSONDecodeError) -> Problem:
+    comma = _trailing_comma(text, exc.pos)
+    if comma is not None:
+        line = locate.line_of(text, comma)
+        col = comma - (text.rfind("\n", 0, comma) + 1) + 1
+        return Problem("", f"Invalid JSON in config file: trailing comma (line {line} column {col})", line, col)
+    return Problem("", f"Invalid JSON in config file: {exc.msg} (line {exc.lineno} column {exc.colno})",
+                   exc.lineno, exc.colno)
 
 
 def _position(text: str, exc: _Refused) -> Problem:

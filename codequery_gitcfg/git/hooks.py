@@ -243,16 +243,20 @@ def _working_config(worktree: Worktree) -> tuple[str, List[Problem], bool]:
     return path, verdict.problems, verdict.pending
 
 
-def _conflicted(exc: ConflictError) -> int:
+def _conflicted(exc: ConflictError, environ: Mapping[str, str]) -> int:
     say(f"warning: {CONFIG} has unresolved merge conflict markers; left untouched:")
     _say_problems(exc.problems, CONFIG)
-    say("resolve the conflict, then run `codequery-gitcfg migrate` and commit the file")
+    say(f"resolve the conflict, then run `{ops.fix_command(CONFIG, environ, default=True)}` and commit the file")
     return 0
 
 
 def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     """After a merge or rebase: migrate a pulled legacy file in the working tree."""
     worktree = repo.hook_worktree(cwd, environ)
+    if ops.framework(environ) and repo.unchanged_since(worktree, "ORIG_HEAD", CONFIG, environ):
+        # The native script asks git this before starting Python; the framework starts
+        # us after every pull, and a pull that did not touch the config is none of ours.
+        return 0
     # git re-applies an autostash after this hook: a file rewritten now would make
     # the stash conflict, and the user's edit would stay stranded in it.
     waiting = bool(repo.pending_autostash(worktree))
@@ -263,13 +267,14 @@ def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = No
     except FileNotFoundError:
         return 0
     except ConflictError as exc:
-        return _conflicted(exc)
+        return _conflicted(exc, environ)
     except ReadError as exc:
         problems = list(exc.problems)
     if problems:
         say(f"warning: after the {event}, {CONFIG} is not valid; left untouched:")
         _say_problems(problems, CONFIG)
-        say("fix it (`codequery-gitcfg validate` checks it) and commit it")
+        check = (f"pre-commit run --files {CONFIG}" if ops.framework(environ) else "codequery-gitcfg validate")
+        say(f"fix it (`{check}` checks it) and commit it")
         return 0
     if migration.changes and waiting:
         say(f"{CONFIG} needs migrating to schema version 2, but git has yet to re-apply your autostash: "
@@ -349,13 +354,13 @@ def after_checkout(environ: Mapping[str, str], cwd: Optional[str] = None) -> int
     try:
         _, problems, pending = _working_config(worktree)
     except ConflictError as exc:
-        return _conflicted(exc)
+        return _conflicted(exc, environ)
     if problems:
         say(f"warning: {CONFIG} on this branch is not valid:")
         _say_problems(problems, CONFIG)
     elif pending:
         say(f"warning: {CONFIG} on this branch uses an old schema; "
-            "`codequery-gitcfg migrate` migrates it (then commit it)")
+            f"`{ops.fix_command(CONFIG, environ, default=True)}` migrates it (then commit it)")
     return 0
 
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 import difflib
 import os
 import sys
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
-from ..core import judge, schema
-from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem
+from ..core import fmt, judge, schema
+from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem, ReadError
+from ..core.reader import MAX_BYTES
 from ..store import files
-from ..store.manager import ConfigManager
+from ..store.manager import ConfigManager, migration_of
 from ..store.paths import Worktree, contain
 from . import repo
 
@@ -51,12 +52,24 @@ class Workspace:
             raise GitError("not inside a git worktree: run this in a repository or name the FILE")
         return [(self.label(worktree.default_config), worktree.default_config)]
 
-    def contained(self, path: str) -> str:
+    def contained(self, path: str, *, read_only: bool = False) -> str:
+        """The real path of FILE, refused outside the worktree.
+
+        ``read_only``: a file the user named outside the worktree may be read
+        (as check-jsonschema reads any file); a path inside it that leads out
+        through a symlink stays refused, as does every write.
+        """
         # Joined, not abspath()'d: collapsing "link/.." by hand would skip the symlink
         # that realpath must follow to see where the path really goes.
         joined = os.path.join(self.cwd, path)
         worktree = self.worktree
-        return contain(joined, worktree) if worktree else os.path.realpath(joined)
+        if worktree is None:
+            return os.path.realpath(joined)
+        if read_only:
+            real = os.path.realpath(joined)
+            if not _inside(os.path.abspath(joined), worktree.root) and not _inside(real, worktree.root):
+                return real
+        return contain(joined, worktree)
 
     def manager(self, name: Optional[str]) -> Tuple[ConfigManager, str]:
         label, path = self.targets([name] if name else [])[0]
@@ -66,72 +79,166 @@ class Workspace:
         return ConfigManager(os.path.join(self.cwd, label), worktree=self.worktree), label
 
 
-def _print(problems: Sequence[Problem], label: Optional[str]) -> None:
-    for problem in problems:
-        print(problem.render(label), file=sys.stderr)
+def _inside(path: str, folder: str) -> bool:
+    path, folder = os.path.normcase(path), os.path.normcase(folder)
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def validate_files(space: Workspace, names: Sequence[str]) -> int:
-    """Strict read + gate of each file; every problem printed, exit status returned."""
+STDIN = "-"
+STDIN_LABEL = "<stdin>"
+
+
+class Output:
+    """Where ``validate`` and ``migrate`` report: text on stderr, one problem a line.
+
+    The CLI passes other forms (``--format json`` / ``github``); the hooks use this one.
+    """
+
+    def __init__(self, stream: Optional[TextIO] = None) -> None:
+        self.stream = stream
+
+    def _write(self, line: str) -> None:
+        print(line, file=self.stream or sys.stderr)
+
+    def problems(self, label: str, problems: Sequence[Problem], *, unreadable: bool = False) -> None:
+        for problem in problems:
+            self._write(self.render(problem, label))
+
+    def render(self, problem: Problem, label: str) -> str:
+        return problem.render(label)
+
+    def passed(self, label: str) -> None:
+        """``label`` is valid and current."""
+
+    def notes(self, label: str, notes: Sequence[Problem]) -> None:
+        """Worth a word, never a failure (an unknown model name)."""
+        for note in notes:
+            self._write(Problem("", f"note: {note.path}: {note.message}", note.line, note.col).render(label))
+
+    def pending(self, label: str, changes: Sequence[str], fix: str) -> None:
+        self._write(f"{label}: migration pending (run `{fix}`):")
+        for change in changes:
+            self._write(f"  - {change}")
+
+    def migrated(self, label: str, changes: Sequence[str], done: str = "migrated to schema version 2") -> None:
+        self._write(f"{label}: {done}:")
+        for change in changes:
+            self._write(f"  - {change}")
+
+    def finish(self) -> None:
+        """Called once every file has been reported."""
+
+
+def framework(environ: Mapping[str, str]) -> bool:
+    """Run by the pre-commit framework, which sets PRE_COMMIT=1 for its hooks."""
+    return environ.get("PRE_COMMIT") == "1"
+
+
+def fix_command(label: str, environ: Mapping[str, str], default: bool = False) -> str:
+    """The command that migrates ``label`` where it is judged.
+
+    Under the pre-commit framework (which sets PRE_COMMIT=1) our console script
+    may not be on PATH: the framework's fixer hook is the fix there.
+    """
+    if label == STDIN_LABEL:
+        return "codequery-gitcfg migrate -"
+    if framework(environ):
+        return f"pre-commit run codequery-config-migrate --files {label}"
+    return "codequery-gitcfg migrate" + ("" if default else f" {label}")
+
+
+def read_stdin() -> Tuple[str, Dict[str, Any], bytes]:
+    """``-``: standard input, read as strictly as a file (text, data, bytes)."""
+    raw = sys.stdin.buffer.read(MAX_BYTES + 1)
+    if len(raw) > MAX_BYTES:
+        raise ReadError([Problem("", f"config file is larger than {MAX_BYTES} bytes (1 MiB)")], STDIN_LABEL)
+    text, data = judge.parse(raw, STDIN_LABEL)
+    return text, data, raw
+
+
+def validate_files(space: Workspace, names: Sequence[str], out: Optional[Output] = None) -> int:
+    """Strict read + gate of each file; every problem reported, exit status returned."""
+    out = out or Output()
     status = EXIT_OK
-    for label, path in space.targets(names):
+    for named, path in space.targets(names):
+        label = STDIN_LABEL if path == STDIN else named
+        unreadable = True
         notes: List[Problem] = []
         try:
-            doc = files.read(space.contained(path), label)
-            verdict = judge.judge(doc.data, doc.text)
-            problems = verdict.gate_problems()
-            notes = schema.with_positions([p for p in [schema.unknown_model(verdict.result.config)] if p], doc.text)
+            if path == STDIN:
+                text, data, _ = read_stdin()
+            else:
+                doc = files.read(space.contained(path, read_only=True), label)
+                text, data = doc.text, doc.data
+            unreadable = False
+            fix = fix_command(label, space.environ, default=not names)
+            verdict = judge.judge(data, text)
+            problems = verdict.gate_problems(fix=fix)
+            notes = schema.with_positions([p for p in [schema.unknown_model(verdict.result.config)] if p], text)
         except FileNotFoundError:
             problems = [Problem("", "file not found")]
         except ConfigError as exc:
             problems = list(exc.problems)
-        _print(problems, label)
-        # An unknown model name may be a model newer than this tool: said, never a failure.
-        for note in notes:
-            print(Problem("", f"note: {note.path}: {note.message}", note.line, note.col).render(label), file=sys.stderr)
         if problems:
+            out.problems(label, problems, unreadable=unreadable)
             status = EXIT_FAIL
+        else:
+            out.passed(label)
+        # An unknown model name may be a model newer than this tool: said, never a failure.
+        out.notes(label, notes)
+    out.finish()
     return status
 
 
 def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False, diff: bool = False,
-                  contract: bool = False) -> int:
+                  contract: bool = False, out: Optional[Output] = None) -> int:
     """Migrate each legacy file in place (``check``: change nothing, fail if pending;
-    ``contract``: also drop the legacy keys kept for Code Query's readers)."""
+    ``contract``: also drop the legacy keys kept for Code Query's readers).
+
+    ``diff`` prints the unified diff, alone, on stdout; every report goes to ``out``.
+    ``-`` migrates standard input to standard output.
+    """
+    out = out or Output()
     status = EXIT_OK
-    for label, path in space.targets(names):
+    for named, path in space.targets(names):
+        label = STDIN_LABEL if path == STDIN else named
         try:
-            manager = ConfigManager(space.contained(path), worktree=space.worktree)
-            migration = manager.migrate_file(write=not check, contract=contract)
+            if path == STDIN:
+                text, data, raw = read_stdin()
+                manager = None
+                style = fmt.detect(text, bom=raw.startswith(b"\xef\xbb\xbf"))
+                migration = migration_of(text, data, style, contract=contract)
+            else:
+                manager = ConfigManager(space.contained(path, read_only=check), worktree=space.worktree)
+                migration = manager.migrate_file(write=not check, contract=contract)
         except FileNotFoundError:
-            print(f"{label}: file not found", file=sys.stderr)
+            out.problems(label, [Problem("", "file not found")], unreadable=True)
             status = EXIT_FAIL
             continue
         except ConfigError as exc:
-            _print(exc.problems, label)
+            out.problems(label, exc.problems, unreadable=isinstance(exc, ReadError))
             status = EXIT_FAIL
             continue
         verdict = migration.verdict
         if verdict.problems:
-            _print(verdict.problems, label)
-            if verdict.pending:
-                print(f"{label}: not migrated: the migrated file would not be valid", file=sys.stderr)
+            note = [Problem("", "not migrated: the migrated file would not be valid")] if verdict.pending else []
+            out.problems(label, list(verdict.problems) + note)
             status = EXIT_FAIL
             continue
         if migration.after is None:
+            out.passed(label)
             continue  # nothing pending
         if diff:
             sys.stdout.writelines(_diff(migration.before, migration.after, label))
+        elif manager is None and not check:
+            sys.stdout.write(migration.after.decode("utf-8"))
         if check:
-            print(f"{label}: migration pending (run `codequery-gitcfg migrate`):", file=sys.stderr)
-            for change in migration.changes:
-                print(f"  - {change}", file=sys.stderr)
+            out.pending(label, migration.changes, fix_command(label, space.environ, default=not names))
             status = EXIT_FAIL
         elif migration.changes:
             done = "dropped the legacy keys" if contract and not verdict.pending else "migrated to schema version 2"
-            print(f"{label}: {done}:")
-            for change in migration.changes:
-                print(f"  - {change}")
+            out.migrated(label, migration.changes, done)
+    out.finish()
     return status
 
 

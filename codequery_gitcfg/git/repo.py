@@ -157,6 +157,12 @@ def _find_record(records: Sequence[Tuple[str, ...]], target: str) -> "StagedChan
     return None
 
 
+def unchanged_since(worktree: Worktree, rev: str, relpath: str, environ: Mapping[str, str]) -> bool:
+    """True when the working-tree ``relpath`` is as in ``rev`` (False when ``rev`` is unknown)."""
+    proc = run_git(["diff", "--quiet", rev, "--", relpath], cwd=worktree.root, environ=environ, check=False)
+    return proc.returncode == 0
+
+
 def read_blob(worktree: Worktree, sha: str, environ: Mapping[str, str]) -> bytes:
     return run_git(["cat-file", "blob", sha], cwd=worktree.root, environ=environ).stdout
 

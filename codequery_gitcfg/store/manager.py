@@ -6,9 +6,9 @@ import re
 from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from ..core import fmt, judge
-from ..core.defaults import DEFAULT_CONFIG, deep_merge, defaults
+from ..core.defaults import DEFAULT_CONFIG, copy_json, deep_merge, defaults
 from ..core.errors import ConfigError, Problem
-from ..core.migrate import CURRENT_SCHEMA_VERSION, describe, kept_aliases, migrate, to_file
+from ..core.migrate import CURRENT_SCHEMA_VERSION, describe, kept_aliases, legacy_markers, migrate, to_file
 from ..core.schema import KNOWN_MODELS
 from . import atomic, cache, files
 from .locking import DEFAULT_TIMEOUT, hold
@@ -20,6 +20,25 @@ _UNSET: Any = object()
 
 # Code Query's config module words every failure to load the file this way.
 LOAD_ERROR_PREFIX = "Error loading configuration: "
+
+
+def in_order(data: Any, order: Any) -> Any:
+    """``data`` with the keys that ``order`` has first, in its order (recursively); the
+    others follow as they come."""
+    if not isinstance(data, dict) or not isinstance(order, dict):
+        return data
+    keys = [k for k in order if k in data] + [k for k in data if k not in order]
+    return {k: in_order(data[k], order.get(k)) for k in keys}
+
+
+def _file_order(previous: Optional[Dict[str, Any]]) -> Any:
+    """The key order a rewrite of ``previous`` has (migrated, aliases kept where they are)."""
+    if previous is None:
+        return {}
+    try:
+        return to_file(migrate(previous).config, previous)
+    except ConfigError:
+        return previous
 
 
 def dataset_name_from(folder_name: str) -> str:
@@ -34,6 +53,17 @@ class Migration(NamedTuple):
     before: str  # the file's text
     after: Optional[bytes] = None  # the migrated bytes; None unless a migration is pending and valid
     changes: List[str] = []  # what differs between the file before and after, for people
+
+
+def migration_of(text: str, data: Dict[str, Any], style: fmt.Style, *, contract: bool = False) -> Migration:
+    """What migrating this document would write: nothing unless there is something to do
+    (a pending migration; with ``contract``, aliases to drop) and its result is valid."""
+    verdict = judge.judge(data, text)
+    todo = verdict.pending or (contract and bool(kept_aliases(data)))
+    if not todo or verdict.problems:
+        return Migration(verdict, text)
+    new = to_file(verdict.result.config, data, contract=contract)
+    return Migration(verdict, text, fmt.dump(new, style), describe(data, new))
 
 
 class ConfigManager:
@@ -124,10 +154,13 @@ class ConfigManager:
         return [p.render(self.config_path) for p in problems]
 
     # -- writing ---------------------------------------------------------
-    def update(self, change: Callable[[Dict[str, Any]], None], *, strict: bool = False) -> Dict[str, Any]:
+    def update(self, change: Callable[[Dict[str, Any]], None], *, strict: bool = False,
+               migrated: Optional[Callable[[List[str]], None]] = None) -> Dict[str, Any]:
         """Locked read-modify-write of the file's own values (migrated), validated.
 
         ``strict`` applies the gate's rules (unknown keys refused), as the CLI does.
+        ``migrated`` hears the migration's changes once the write is done, when the
+        file was in an old shape (the write migrates it too).
         """
         with hold(self.lock_path, self.lock_timeout):
             try:
@@ -138,11 +171,21 @@ class ConfigManager:
                 disagreements = judge.judge(doc.data, doc.text).disagreements
                 if disagreements:
                     raise ConfigError(disagreements, self.config_path)
-            data = migrate(doc.data).config if doc else self._default_file_values()
+            legacy = doc is not None and bool(legacy_markers(doc.data))
+            # The change is made on the canonical shape (to_file puts the kept aliases back,
+            # equal to their twins). A hand-written {"dataset_name": "x"} already means the
+            # same under version 2: an edit of it must not grow into a migration.
+            canonical = doc is not None and (legacy or bool(kept_aliases(doc.data)))
+            if doc is None:
+                data = self._default_file_values()
+            else:
+                data = migrate(doc.data).config if canonical else copy_json(doc.data)
             change(data)
             self._check(data, strict)
             self._write(to_file(data, doc.data if doc else None), doc.style if doc else fmt.Style())
-            return data
+        if migrated is not None and legacy and doc is not None:
+            migrated(describe(doc.data, to_file(migrate(doc.data).config, doc.data)))
+        return data
 
     def migrate_file(self, *, write: bool = True, contract: bool = False) -> Migration:
         """Migrate a legacy file in place under the gate's rules; ``write=False`` only says
@@ -155,22 +198,19 @@ class ConfigManager:
             return self._migration(files.read(self.path, self.config_path), write=True, contract=contract)
 
     def _migration(self, doc: files.Document, *, write: bool, contract: bool) -> Migration:
-        verdict = judge.judge(doc.data, doc.text)
-        todo = verdict.pending or (contract and bool(kept_aliases(doc.data)))
-        if not todo or verdict.problems:
-            return Migration(verdict, doc.text)
-        new = to_file(verdict.result.config, doc.data, contract=contract)
-        after = fmt.dump(new, doc.style)
-        if write:
-            self._write_bytes(after)
-        return Migration(verdict, doc.text, after, describe(doc.data, new))
+        migration = migration_of(doc.text, doc.data, doc.style, contract=contract)
+        if write and migration.after is not None:
+            self._write_bytes(migration.after)
+        return migration
 
     def save_config(self, config: Dict[str, Any]) -> None:
         data = migrate(config).config
         with hold(self.lock_path, self.lock_timeout):
             self._check(data, strict=False)
             style, previous = self._current()
-            self._write(to_file(data, previous), style)
+            # The file's own key order: ``save_config(load_config())`` comes in the order
+            # of the merged defaults, and must not move schema_version to the end.
+            self._write(in_order(to_file(data, previous), _file_order(previous)), style)
 
     def update_processing_mode(self, mode: str) -> None:
         if mode not in ("manual", "auto"):
