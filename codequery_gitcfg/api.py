@@ -1,8 +1,10 @@
 """The Python API: Code Query's ``ConfigManager`` drop-in and the functions hooks call.
 
-This is where GitPython is wired in: the public ``ConfigManager`` finds its
-worktree through the git layer, so containment and the lock path follow the
-repository the file is really in.
+The public ``ConfigManager`` finds its worktree through the git layer, so
+containment and the lock path follow the repository the file is really in. It
+asks plain ``git rev-parse`` (``repo.locate``), not GitPython: these are read by
+a new process on every commit (Code Query's post-commit hook, every worker
+start), where GitPython's import would cost more than everything else.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from .core.errors import ConfigError, GitError
 from .core.judge import apply_env
-from .git.repo import find_worktree
+from .git.repo import locate
 from .store import manager as _store
 from .store.locking import DEFAULT_TIMEOUT
 from .store.paths import Worktree
@@ -24,7 +26,7 @@ class ConfigManager(_store.ConfigManager):
 
     def __init__(self, config_path: "str | os.PathLike[str]", *, worktree: Optional[Worktree] = _UNSET,
                  lock_timeout: float = DEFAULT_TIMEOUT) -> None:
-        super().__init__(config_path, worktree=worktree, lock_timeout=lock_timeout, finder=find_worktree)
+        super().__init__(config_path, worktree=worktree, lock_timeout=lock_timeout, finder=locate)
 
 
 def load_config_with_env_override(config_manager: _store.ConfigManager,
@@ -38,7 +40,7 @@ def effective_config(path: "str | os.PathLike[str] | None" = None,
     merge defaults and apply overrides. Never writes. Returns a plain dict."""
     environ = os.environ if environ is None else environ
     start = os.fspath(path) if path is not None else os.getcwd()
-    worktree = find_worktree(start, environ)
+    worktree = locate(start, environ)
     if worktree is None:
         raise GitError(f"{start} is not inside a git worktree")
     config_path = start if os.path.isfile(start) else worktree.default_config

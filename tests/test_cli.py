@@ -24,7 +24,7 @@ def test_validate_valid_invalid_and_garbage(in_repo: Path, write_config: Callabl
     write_config('{\n  "dataset_name": "project",\n  "processing": {"batch_size": true}\n}\n')
     assert main(["validate"]) == 1
     assert capsys.readouterr().err == (".code-query/config.json:3:32: processing.batch_size: "
-                                       "batch_size must be a positive integer (1 to 1000)\n")
+                                       "batch_size must be a positive integer (1 to 1000); expected an integer, got the boolean true\n")
     write_config(os.urandom(2000))
     assert main(["validate"]) == 1
     err = capsys.readouterr().err
@@ -65,7 +65,7 @@ def test_outside_a_repository_without_file(tmp_path: Path, monkeypatch: pytest.M
 def test_schema_prints_the_packaged_schema(capsys: Capture) -> None:
     assert main(["schema"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    assert printed["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert printed["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert printed["properties"]["processing"]["properties"]["batch_size"]["maximum"] == 1000
 
 

@@ -157,23 +157,29 @@ def test_several_problems_are_all_reported() -> None:
     assert set(found) == {"dataset_name", "model", "processing.batch_size", "processing.max_retries"}
 
 
-def test_schema_is_valid_draft_2020_12_and_every_subschema_has_a_message() -> None:
-    from jsonschema import Draft202012Validator
+def test_schema_is_valid_draft_07_and_every_subschema_has_a_message() -> None:
+    from jsonschema import Draft7Validator
 
-    Draft202012Validator.check_schema(schema())
+    from codequery_gitcfg.core.schema import MESSAGES
 
-    def walk(node: Any, where: str) -> None:
+    Draft7Validator.check_schema(schema())
+    used = set()
+
+    def walk(node: Any, pointer: str) -> None:
         if isinstance(node, dict):
             if any(k in node for k in ("type", "enum", "pattern", "minLength", "maxLength", "not")):
-                assert "x-message" in node, where
+                assert pointer in MESSAGES, pointer
+                used.add(pointer)
             for key, sub in node.items():
-                if key != "not":  # a "not" subschema's message is on its parent
-                    walk(sub, f"{where}/{key}")
+                if key in ("not", "default", "examples"):  # a "not" subschema's message is on its parent
+                    continue
+                walk(sub, f"{pointer}/{key}")
         elif isinstance(node, list):
             for i, sub in enumerate(node):
-                walk(sub, f"{where}/{i}")
+                walk(sub, f"{pointer}/{i}")
 
-    walk(schema(), "#")
+    walk(schema(), "")
+    assert {key.partition("#")[0] for key in MESSAGES} == used  # no message left over
 
 
 def test_valid_minimal_config_gets_defaults() -> None:

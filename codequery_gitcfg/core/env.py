@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple
 
 from .defaults import set_path
 from .errors import EnvOverrideError, Problem
-from .schema import schema
+from .schema import field_message, schema
 
 # Names that Code Query documented before the systematic ones existed.
 ALIASES = {"CODEQUERY_BATCH_SIZE": "processing.batch_size"}
@@ -116,7 +116,7 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
         try:
             value = parse_value(kinds[path], raw)
         except ValueError:
-            problems.append(Problem(path, invalid_message(name, raw, _field_message(schema(), path))))
+            problems.append(Problem(path, invalid_message(name, raw, field_message(path))))
             continue
         previous = found.get(path)
         if previous is not None and previous.value != value:
@@ -132,14 +132,6 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
 
 def invalid_message(name: str, raw: str, rule: str) -> str:
     return f"Invalid value for {name}: {raw!r}. {rule}"
-
-
-def _field_message(root: Mapping[str, Any], path: str) -> str:
-    node: Mapping[str, Any] = root
-    for part in path.split("."):
-        node = node.get("properties", {}).get(part, {})
-    message = str(node.get("x-message", f"{path} has the wrong type"))
-    return message.replace(" {value!r}", "")
 
 
 def apply(config: Dict[str, Any], overrides: List[Override]) -> Dict[str, Any]:

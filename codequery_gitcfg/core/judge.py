@@ -101,6 +101,12 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def passed(data: Mapping[str, Any]) -> Verdict:
+    """The verdict on ``data`` whose exact bytes already passed under the same rules
+    (a memo hit): migration still runs, on the data just read; the check does not."""
+    return Verdict(migrate(data), [], [], legacy_markers(data))
+
+
 def runtime(verdict: Verdict, filename: Optional[str] = None) -> Dict[str, Any]:
     """Run time's reading of a verdict: real errors raise, unknown keys warn, defaults merge."""
     if verdict.errors:

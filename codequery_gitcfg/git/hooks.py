@@ -139,7 +139,7 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: b
 
 
 def _memo_path(worktree: Worktree) -> str:
-    return os.path.join(worktree.git_dir, "codequery-gitcfg", "valid-blobs")
+    return memo.path_in(worktree.git_dir, memo.BLOBS)
 
 
 def _check_link_target(path: str) -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from typing import Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ..core.errors import GitError
 from ..store.paths import Worktree
@@ -32,16 +32,60 @@ def _repo_env(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+_DISCOVERY_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
+                   "GIT_DISCOVERY_ACROSS_FILESYSTEM")
+_located: Dict[Tuple[str, Tuple[Optional[str], ...]], Tuple[Tuple[int, ...], Optional[Worktree]]] = {}
+
+
+def _real_folder(start: Optional[str]) -> str:
+    # Start from a real folder: discovery from a symlinked one would search
+    # wherever the link points, and the containment check would then be moot.
+    folder = os.path.abspath(start or os.getcwd())
+    while not os.path.isdir(folder) or os.path.islink(folder):
+        folder = os.path.dirname(folder)
+    return folder
+
+
+def locate(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
+    """``find_worktree`` in one ``git rev-parse``, for what a new process runs on every
+    commit (``effective_config``, ``ConfigManager.load_config``): GitPython's import
+    alone would cost several times the whole read."""
+    environ = _repo_env(os.environ if environ is None else environ)
+    folder = _real_folder(start)
+    # Ask from the nearest folder that has a .git, searched up the path as written,
+    # as GitPython does: git itself would search up the physical path, which
+    # leaves the repository through a symlinked folder or answers nothing from
+    # inside the git directory, and containment would then be off.
+    probe = folder
+    while "GIT_DIR" not in environ and not os.path.lexists(os.path.join(probe, ".git")):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            probe = folder
+            break
+        probe = parent
+    # git's answer for a folder holds while its .git entry is the same: a process
+    # that makes many managers (a server, forked workers) asks git once.
+    try:
+        st = os.lstat(os.path.join(probe, ".git"))
+        stamp: Optional[tuple[int, ...]] = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    except OSError:
+        stamp = None
+    key = (probe, tuple(environ.get(n) for n in _DISCOVERY_VARS))
+    known = _located.get(key)
+    if known is not None and stamp is not None and known[0] == stamp:
+        return known[1]
+    found = discover(probe, environ)
+    if stamp is not None:
+        _located[key] = (stamp, found)
+    return found
+
+
 def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
     """The worktree containing ``start`` (a file or folder), or None outside any."""
     import git
 
     environ = os.environ if environ is None else environ
-    folder = os.path.abspath(start or os.getcwd())
-    # Start from a real folder: discovery from a symlinked one would search
-    # wherever the link points, and the containment check would then be moot.
-    while not os.path.isdir(folder) or os.path.islink(folder):
-        folder = os.path.dirname(folder)
+    folder = _real_folder(start)
     if "GIT_DIR" in environ:
         # GitPython's Repo(path) would ignore the GIT_DIR that git set for a hook.
         return discover(folder, environ)

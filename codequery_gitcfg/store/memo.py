@@ -1,29 +1,64 @@
-"""Verdicts that outlive the process: ids of contents that passed the gate.
+"""Verdicts that outlive the process: ids of contents that passed.
 
-A blob id (or a content hash) names its bytes, so content that passed once
-passes again under the same rules: an unchanged staged config then costs no
-parse and no jsonschema import. The key of the whole memo is everything that
-can change a verdict: our version, the bytes of the schema and of every module
-of the judging core, and the installed jsonschema. A memo whose key differs,
-or that cannot be read, is ignored and started again; it is only ever a hint
-that something already passed, never a source of values.
+A blob id or a content hash names its bytes, so content that passed once
+passes again under the same rules: an unchanged config then costs no schema
+check and no jsonschema import, in a hook or in a new process that reads it.
+The key of a whole memo is everything that can change a verdict: our version,
+the bytes of the schema and of every module of the judging core (the generated
+fast validator included), and the installed jsonschema and fastjsonschema.
+
+Two memos sit in ``<git dir>/codequery-gitcfg/``: ``valid-blobs`` (staged blob
+ids that passed the gate) and ``valid-content`` (SHA-256 of file contents that
+had no error and no unknown key at run time; a pending migration is allowed
+there, as at run time). An entry is only ever a hint that the bytes just read
+already passed, never a source of values: the values always come from those
+bytes. A memo that is not a regular file of ours, is under other rules, is
+truncated, too long or unreadable is ignored and started again; reads take no
+lock (a line is appended in one write, and a rewrite replaces the whole file).
 """
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
+import stat
+import sys
 from typing import Optional
 
 from ..core.version import __version__
 from .atomic import write_atomic
 
 LIMIT = 64 * 1024
+FOLDER = "codequery-gitcfg"
+BLOBS = "valid-blobs"
+CONTENT = "valid-content"
 _key: Optional[str] = None
+# Never follow a planted symlink, never block on a FIFO.
+_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def path_in(git_dir: str, name: str) -> str:
+    return os.path.join(git_dir, FOLDER, name)
+
+
+def content_id(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def _package_origin(name: str) -> str:
+    # Where ``import name`` would find the package, without importing it (or
+    # importlib.util, which costs more than this whole key on a hit).
+    for entry in sys.path:
+        origin = os.path.join(entry or os.curdir, name, "__init__.py")
+        try:
+            st = os.stat(origin)
+        except OSError:
+            continue
+        return f"{os.path.abspath(origin)} {st.st_size} {st.st_mtime_ns}"
+    return f"{name} missing"
 
 
 def rules_key() -> str:
-    """Changes whenever the code, the schema or the reference validator may have changed."""
+    """Changes whenever the code, the schema or either validator may have changed."""
     global _key
     if _key is None:
         digest = hashlib.sha256(__version__.encode())
@@ -32,38 +67,57 @@ def rules_key() -> str:
             if name.endswith((".py", ".json")):
                 with open(os.path.join(core, name), "rb") as f:
                     digest.update(name.encode() + b"\0" + f.read())
-        spec = importlib.util.find_spec("jsonschema")
-        if spec is not None and spec.origin:
-            st = os.stat(spec.origin)
-            digest.update(f"{spec.origin} {st.st_size} {st.st_mtime_ns}".encode())
+        for package in ("jsonschema", "fastjsonschema"):
+            digest.update(_package_origin(package).encode("utf-8", "surrogateescape") + b"\0")
         _key = "rules " + digest.hexdigest()
     return _key
 
 
 def _read(path: str) -> str:
+    """The memo's text; "" unless it is a regular file (no symlink) in a real folder."""
     try:
-        with open(path, encoding="ascii", errors="replace") as f:
-            return f.read(LIMIT + 1)
+        folder = os.lstat(os.path.dirname(path))
+        if not stat.S_ISDIR(folder.st_mode):
+            return ""
+        fd = os.open(path, _FLAGS)
     except OSError:
         return ""
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        data = os.read(fd, LIMIT + 1)
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return data.decode("ascii", "replace")
 
 
-def passed(path: str, content_id: str) -> bool:
-    """True when ``content_id`` passed under the current rules."""
-    lines = _read(path).splitlines()
-    return bool(lines) and lines[0] == rules_key() and content_id in lines[1:]
+def passed(path: str, content: str) -> bool:
+    """True when ``content`` (a blob id or ``content_id``) passed under the current rules."""
+    text = _read(path)
+    if not text.startswith(rules_key() + "\n"):
+        return False
+    # Only whole lines count: a line cut short by a killed writer matches nothing.
+    return f"\n{content}\n" in text
 
 
-def remember(path: str, content_id: str) -> None:
-    """Record that ``content_id`` passed; a memo that cannot be written only costs time."""
+def remember(path: str, content: str) -> None:
+    """Record that ``content`` passed; a memo that cannot be written only costs time."""
     key = rules_key()
     current = _read(path)
     try:
-        if current.startswith(key + "\n") and len(current) < LIMIT:
-            with open(path, "a", encoding="ascii") as f:
-                f.write(content_id + "\n")
-        else:  # new rules, or full: start again
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_atomic(path, f"{key}\n{content_id}\n".encode("ascii"))
-    except OSError:
+        if current.startswith(key + "\n") and current.endswith("\n") and len(current) < LIMIT:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
+            try:
+                os.write(fd, f"{content}\n".encode("ascii"))
+            finally:
+                os.close(fd)
+        else:  # new rules, none yet, full, cut short or not ours: start again
+            folder = os.path.dirname(path)
+            os.makedirs(folder, exist_ok=True)
+            if os.path.islink(folder):
+                return
+            write_atomic(path, f"{key}\n{content}\n".encode("ascii"))
+    except (OSError, UnicodeError):
         pass
