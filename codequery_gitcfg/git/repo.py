@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-from typing import Dict, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ..core.errors import GitError
 from ..store.paths import Worktree
+
+if TYPE_CHECKING:
+    import subprocess
 
 
 def _repo_env(environ: Mapping[str, str]) -> dict[str, str]:
@@ -46,10 +48,78 @@ def _real_folder(start: Optional[str]) -> str:
     return folder
 
 
+# Anything that can move the worktree away from the folder holding .git, or make
+# git refuse it: then git is asked. (GIT_CONFIG_PARAMETERS is `git -c`.)
+_MOVERS = _DISCOVERY_VARS + ("GIT_CONFIG", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT",
+                             "GIT_CONFIG_PARAMETERS")
+_CONFIG_LIMIT = 64 * 1024
+
+
+def _config_moves(path: str) -> bool:
+    """True unless the git config file at ``path`` (if any) plainly leaves the worktree where
+    its .git is: no core.worktree, no core.bare other than false, no include."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read(_CONFIG_LIMIT + 1).decode("utf-8", "replace").lower()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    if len(text) > _CONFIG_LIMIT:
+        return True
+    for line in text.splitlines():
+        words = line.split("=", 1)
+        name = words[0].strip()
+        if name.startswith("[") and "include" in name:
+            return True
+        if name == "worktree" or (name == "bare" and (len(words) < 2 or words[1].strip() not in
+                                                      ("false", "no", "off", "0"))):
+            return True
+    return False
+
+
+def _from_files(probe: str, environ: Mapping[str, str]) -> Optional[Worktree]:
+    """git's answer for the plain layout, read from the file system; None: ask git.
+
+    ``git rev-parse`` from ``probe`` answers ``probe`` itself when ``probe/.git`` is a
+    folder of ours holding a repository and nothing in the environment or the
+    config moves the worktree. Everything else (a .git file of a linked worktree or
+    submodule, GIT_DIR, core.worktree, a repository of another user that
+    safe.directory decides on, includes) is git's to answer. Starting git costs
+    more than the rest of a cached read.
+    """
+    if any(environ.get(name) for name in _MOVERS) or not hasattr(os, "geteuid"):
+        return None
+    dot_git = os.path.join(probe, ".git")
+    try:
+        st_git, st_top = os.lstat(dot_git), os.stat(probe)
+    except OSError:
+        return None
+    import stat
+
+    uid = os.geteuid()
+    if not stat.S_ISDIR(st_git.st_mode) or st_git.st_uid != uid or st_top.st_uid != uid:
+        return None
+    if not os.path.isfile(os.path.join(dot_git, "HEAD")) or not os.path.isdir(os.path.join(dot_git, "objects")) \
+            or os.path.lexists(os.path.join(dot_git, "commondir")) \
+            or os.path.lexists(os.path.join(dot_git, "config.worktree")):
+        return None
+    home = environ.get("HOME", "")
+    xdg = environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
+    configs = [os.path.join(dot_git, "config"), os.path.join(xdg, "git", "config")]
+    configs += [os.path.join(home, ".gitconfig")] if home else []
+    configs += [] if environ.get("GIT_CONFIG_NOSYSTEM") else ["/etc/gitconfig"]
+    if any(_config_moves(path) for path in configs):
+        return None
+    git_dir = os.path.realpath(dot_git)
+    return Worktree(os.path.realpath(probe), git_dir, git_dir)
+
+
 def locate(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
-    """``find_worktree`` in one ``git rev-parse``, for what a new process runs on every
-    commit (``effective_config``, ``ConfigManager.load_config``): GitPython's import
-    alone would cost several times the whole read."""
+    """``find_worktree`` without GitPython, for what a new process runs on every commit
+    (``effective_config``, ``ConfigManager.load_config``): GitPython's import alone
+    would cost several times the whole read. The plain layout is read from the file
+    system; anything else is one ``git rev-parse``."""
     environ = _repo_env(os.environ if environ is None else environ)
     folder = _real_folder(start)
     # Ask from the nearest folder that has a .git, searched up the path as written,
@@ -63,6 +133,9 @@ def locate(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = N
             probe = folder
             break
         probe = parent
+    plain = _from_files(probe, environ)
+    if plain is not None:
+        return plain
     # git's answer for a folder holds while its .git entry is the same: a process
     # that makes many managers (a server, forked workers) asks git once.
     try:
@@ -113,6 +186,8 @@ def run_git(args: Sequence[str], cwd: Optional[str] = None, input: Optional[byte
     hook, and staged content must come from that index (``commit -a`` and
     ``commit -- path`` use temporary index files).
     """
+    import subprocess  # not on the paths that never start git
+
     try:
         proc = subprocess.run(
             ["git", *args], cwd=cwd, input=input, capture_output=True,

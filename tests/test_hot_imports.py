@@ -1,0 +1,86 @@
+"""Which heavy modules each hot path loads, checked in a fresh interpreter (issue 13).
+
+Timings belong in bench/; what a path imports is a fact that can be asserted.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable, List
+
+import pytest
+
+from conftest import VALID, git
+
+HEAVY = ("jsonschema", "git", "filelock", "huey", "fastjsonschema")
+CONFIG = ".code-query/config.json"
+
+
+def loaded_after(repo: Path, code: str) -> List[str]:
+    """Run ``code`` in a new interpreter in ``repo``; the heavy modules it left in sys.modules."""
+    probe = (f"{code}\nimport sys, json\n"
+             f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    loaded: List[str] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_idle_hook_entry_loads_nothing_heavy(repo: Path, write_config: Callable[..., Path]) -> None:
+    write_config(VALID)
+    git(repo, "add", CONFIG)
+    git(repo, "commit", "-qm", "config")
+    (repo / "other.txt").write_text("x\n")
+    git(repo, "add", "other.txt")
+    code = "from codequery_gitcfg.cli.hook import main\nassert main(['pre-commit']) == 0"
+    assert loaded_after(repo, code) == []
+
+
+def test_staged_hook_with_a_memo_hit_loads_nothing_heavy(repo: Path, write_config: Callable[..., Path]) -> None:
+    write_config(VALID)
+    git(repo, "add", CONFIG)
+    code = "from codequery_gitcfg.cli.hook import main\nassert main(['pre-commit']) == 0"
+    # The first run judges the new blob: the fast verdict, never jsonschema.
+    assert loaded_after(repo, code) == ["fastjsonschema"]
+    assert loaded_after(repo, code) == []
+
+
+def test_validate_of_a_valid_file_never_loads_jsonschema(repo: Path, write_config: Callable[..., Path]) -> None:
+    write_config(VALID)
+    code = "from codequery_gitcfg.cli.main import main\nassert main(['validate']) == 0"
+    assert loaded_after(repo, code) == ["fastjsonschema"]
+
+
+def test_validate_of_an_invalid_file_asks_jsonschema_for_the_messages(
+        repo: Path, write_config: Callable[..., Path]) -> None:
+    write_config({"dataset_name": "x", "processing": {"batch_size": 0}})
+    code = "from codequery_gitcfg.cli.main import main\nassert main(['validate']) == 1"
+    assert loaded_after(repo, code) == ["fastjsonschema", "jsonschema"]
+
+
+@pytest.mark.parametrize("call", [
+    "import codequery_gitcfg as c\nc.effective_config()",
+    "import codequery_gitcfg as c\nc.ConfigManager('.code-query/config.json').load_config()",
+    "import codequery_gitcfg as c\nfrom codequery_gitcfg.huey_bridge import plan_dispatch\n"
+    "plan_dispatch(c.effective_config(), ['a.py'], worker_running=False)",
+])
+def test_a_cached_config_in_a_new_process_loads_nothing_heavy(
+        repo: Path, write_config: Callable[..., Path], call: str) -> None:
+    write_config(VALID)
+    first = loaded_after(repo, call)
+    assert "jsonschema" not in first and "git" not in first and "filelock" not in first
+    again = loaded_after(repo, call)
+    assert [m for m in again if m != "fastjsonschema"] == []
+    if "plan_dispatch" not in call:
+        assert again == []  # not even the fast validator: the memo knew these bytes
+
+
+def test_a_valid_env_override_is_checked_without_jsonschema(repo: Path, write_config: Callable[..., Path],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(VALID)
+    monkeypatch.setenv("CODEQUERY_BATCH_SIZE", "3")
+    code = "import codequery_gitcfg as c\nassert c.effective_config()['processing']['batch_size'] == 3"
+    loaded_after(repo, code)
+    assert loaded_after(repo, code) == ["fastjsonschema"]
