@@ -18,11 +18,10 @@ lock (a line is appended in one write, and a rewrite replaces the whole file).
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 import sys
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from ..core.version import __version__
 from .atomic import write_atomic
@@ -36,12 +35,28 @@ _key: Optional[str] = None
 _FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
+def _sha256_factory() -> Callable[..., Any]:
+    # hashlib's own builtin SHA-256 (3.12+: _sha2): loading OpenSSL through
+    # hashlib costs more than the rest of a memo hit. Same digest either way.
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+        except ImportError:
+            from hashlib import sha256
+    return sha256  # type: ignore[no-any-return,unused-ignore]
+
+
+_sha256 = _sha256_factory()
+
+
 def path_in(git_dir: str, name: str) -> str:
     return os.path.join(git_dir, FOLDER, name)
 
 
 def content_id(raw: bytes) -> str:
-    return "sha256:" + hashlib.sha256(raw).hexdigest()
+    return "sha256:" + str(_sha256(raw).hexdigest())
 
 
 def _package_origin(name: str) -> str:
@@ -61,7 +76,7 @@ def rules_key() -> str:
     """Changes whenever the code, the schema or either validator may have changed."""
     global _key
     if _key is None:
-        digest = hashlib.sha256(__version__.encode())
+        digest = _sha256(__version__.encode())
         core = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "core")
         for name in sorted(os.listdir(core)):
             if name.endswith((".py", ".json")):
