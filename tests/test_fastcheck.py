@@ -15,13 +15,13 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from codequery_gitcfg.core import _fastcheck
+from codequery_gitcfg.core import schema as schema_mod
+from codequery_gitcfg.core.schema import FAST_ENTRY, _get_validator, _plain, check, fast_code, fast_valid, schema
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from test_rules import CASES
-
-from codequery_gitcfg.core import _fastcheck, schema as schema_mod
-from codequery_gitcfg.core.schema import FAST_ENTRY, _get_validator, _plain, check, fast_code, fast_valid, schema
 
 GENERATED = Path(schema_mod.__file__).with_name("_fastcheck.py")
 

@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import pytest
-
-from conftest import git
-
 from codequery_gitcfg.git import repo as repo_mod
 from codequery_gitcfg.git.repo import _from_files, discover, find_worktree, locate
 from codequery_gitcfg.store.paths import Worktree
+
+from conftest import git
 
 
 def env(**extra: str) -> Dict[str, str]:

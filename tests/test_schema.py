@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, Tuple
 
 import pytest
-
 from codequery_gitcfg import ConfigError, ConfigManager, UnknownModelWarning
 from codequery_gitcfg.core.defaults import DEFAULT_CONFIG
 from codequery_gitcfg.core.errors import EnvOverrideError
@@ -81,7 +80,7 @@ REFUSED = [
 
 
 @pytest.mark.parametrize("config,path,message", REFUSED, ids=[f"{r[1]}-{i}" for i, r in enumerate(REFUSED)])
-def test_refused_with_the_field_s_message(config: Dict[str, Any], path: str, message: "str | None") -> None:
+def test_refused_with_the_field_s_message(config: Dict[str, Any], path: str, message: str | None) -> None:
     found = problems(config)
     assert path in found, found
     if message is not None:

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
-from conftest import VALID
-
 from codequery_gitcfg import ConfigError, ConfigManager, effective_config
 from codequery_gitcfg.core import schema as schema_mod
 from codequery_gitcfg.store import cache, memo
+
+from conftest import VALID
 
 CONFIG = ".code-query/config.json"
 
@@ -88,7 +87,7 @@ def test_an_invalid_config_or_one_with_unknown_keys_is_never_remembered(
     b"x" * (memo.LIMIT + 10),  # too long
 ])
 def test_a_bad_memo_is_ignored_and_started_again(repo: Path, write_config: Callable[..., Path],
-                                                 monkeypatch: pytest.MonkeyPatch, planted: "bytes | None") -> None:
+                                                 monkeypatch: pytest.MonkeyPatch, planted: bytes | None) -> None:
     path = write_config(VALID)
     content = memo.content_id(path.read_bytes())
     if planted is None:

@@ -101,10 +101,11 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def passed(data: Mapping[str, Any]) -> Verdict:
-    """The verdict on ``data`` whose exact bytes already passed under the same rules
-    (a memo hit): migration still runs, on the data just read; the check does not."""
-    return Verdict(migrate(data), [], [], legacy_markers(data))
+def passed(data: Mapping[str, Any], text: Optional[str] = None) -> Verdict:
+    """The verdict on ``data`` whose exact bytes already passed the schema under the same
+    rules (a memo hit): migration and the alias comparison still run, on the data just
+    read; only the schema check does not."""
+    return Verdict(migrate(data), [], [], legacy_markers(data), _disagreements(data, text))
 
 
 def runtime(verdict: Verdict, filename: Optional[str] = None) -> Dict[str, Any]:

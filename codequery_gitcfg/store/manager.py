@@ -114,7 +114,7 @@ class ConfigManager:
         remembered = memo.path_in(wt.git_dir, memo.CONTENT) if wt else None
         content = memo.content_id(raw) if remembered else ""
         if remembered and memo.passed(remembered, content):
-            verdict = judge.passed(data)
+            verdict = judge.passed(data, text)
         else:
             verdict = judge.judge(data, text)
             if remembered and not verdict.errors and not verdict.unknown:
