@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+import tempfile
 import threading
 from typing import Optional
 
@@ -65,8 +66,6 @@ def _write(path: str, data: bytes, wanted: Optional[int]) -> bool:
             raise PermissionError(errno.EACCES, "the config file is read-only", path)
         mode = stat.S_IMODE(st.st_mode) if wanted is None else wanted
     folder = os.path.dirname(os.path.abspath(path))
-    import tempfile  # only when writing: it costs more to import than a cached read
-
     fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=TMP_SUFFIX, dir=folder)
     try:
         try:
