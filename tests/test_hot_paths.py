@@ -75,6 +75,10 @@ def test_a_cached_config_in_a_new_process_loads_nothing_heavy(
     assert [m for m in again if m != "fastjsonschema"] == []
     if "plan_dispatch" not in call:
         assert again == []  # not even the fast validator: the memo knew these bytes
+        # and nothing a read does not need: no git process, no temp files, no OpenSSL
+        light = "import sys\n" + call + "\nprint(sorted(m for m in ('subprocess', 'tempfile', 'hashlib') if m in sys.modules))"
+        proc = subprocess.run([sys.executable, "-c", light], cwd=repo, capture_output=True, text=True, check=True)
+        assert proc.stdout.strip() == "[]"
 
 
 def test_a_valid_env_override_is_checked_without_jsonschema(repo: Path, write_config: Callable[..., Path],

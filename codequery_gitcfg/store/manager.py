@@ -10,7 +10,7 @@ from ..core.defaults import DEFAULT_CONFIG, copy_json, deep_merge, defaults
 from ..core.errors import ConfigError, Problem
 from ..core.migrate import CURRENT_SCHEMA_VERSION, describe, kept_aliases, legacy_markers, migrate, to_file
 from ..core.schema import KNOWN_MODELS
-from . import atomic, cache, files, memo
+from . import cache, files, memo
 from .locking import DEFAULT_TIMEOUT, hold
 from .paths import Worktree, contain
 
@@ -267,6 +267,8 @@ class ConfigManager:
     def _write_bytes(self, data: bytes) -> None:
         path = self.path
         os.makedirs(os.path.dirname(path), exist_ok=True)
+        from . import atomic  # writes only: a read in a new process never pays for tempfile
+
         atomic.remove_stale_temps(path)
         try:
             atomic.write_atomic(path, data)

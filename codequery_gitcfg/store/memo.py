@@ -24,7 +24,6 @@ import sys
 from typing import Any, Callable, Optional
 
 from ..core.version import __version__
-from .atomic import write_atomic
 
 LIMIT = 64 * 1024
 FOLDER = "codequery-gitcfg"
@@ -133,6 +132,8 @@ def remember(path: str, content: str) -> None:
             os.makedirs(folder, exist_ok=True)
             if os.path.islink(folder):
                 return
+            from .atomic import write_atomic  # a hit never writes: no tempfile import for it
+
             write_atomic(path, f"{key}\n{content}\n".encode("ascii"))
     except (OSError, UnicodeError):
         pass
