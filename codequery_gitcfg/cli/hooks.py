@@ -8,7 +8,7 @@ import sys
 from typing import Callable
 
 from ..core.errors import GitError, Problem
-from ..git import doctor, hooks, install
+from ..git import hooks
 from ..git.repo import find_worktree
 from ..store.paths import Worktree
 from . import output
@@ -23,7 +23,12 @@ def _worktree() -> Worktree:
     return worktree
 
 
+# install and doctor are imported by their commands only: the pre-commit framework runs
+# `validate` on every commit, and their imports (importlib.resources, dataclasses, ...)
+# would cost it more than the check itself.
 def cmd_install(args: argparse.Namespace) -> int:
+    from ..git import install
+
     if args.merge_driver_only:
         # For the pre-commit framework's users: the framework owns the hooks, not the merge driver.
         return install.install_driver(_worktree(), sys.executable, os.environ)
@@ -32,10 +37,14 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
+    from ..git import install
+
     return install.uninstall(_worktree(), os.environ)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
+    from ..git import doctor  # noqa: PLC0415
+
     if args.format == "text":
         return doctor.doctor(_worktree(), sys.executable, os.environ)
     report = doctor.examine(_worktree(), sys.executable, os.environ)

@@ -22,7 +22,6 @@ from ..core.reader import MAX_INT_DIGITS
 from ..core.schema import check, schema, schema_text
 from ..core.version import __version__
 from ..git import ops
-from ..git.doctor import ignore_advice
 from ..git.repo import ignored_by
 from ..store import files
 from . import hooks, output
@@ -298,6 +297,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     if worktree is not None:
         rule = ignored_by(worktree, os.path.relpath(manager.path, worktree.root), os.environ)
         if rule is not None:
+            from ..git.doctor import ignore_advice  # doctor's imports are not validate's to pay
+
             print(f"warning: {ignore_advice(rule)}", file=sys.stderr)
     return EXIT_OK
 

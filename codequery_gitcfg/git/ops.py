@@ -29,10 +29,10 @@ class Workspace:
 
     @property
     def worktree(self) -> Optional[Worktree]:
-        # git rev-parse, not GitPython: validate and migrate run as hooks of the
-        # pre-commit framework, where GitPython's import would dominate the run.
+        # Not GitPython: validate and migrate run as hooks of the pre-commit framework,
+        # where its import would dominate the run; the plain layout starts no git at all.
         if "wt" not in self._worktree:
-            self._worktree["wt"] = repo.discover(self.cwd, self.environ)
+            self._worktree["wt"] = repo.locate(self.cwd, self.environ)
         return self._worktree["wt"]
 
     def label(self, path: str) -> str:
