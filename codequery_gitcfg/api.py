@@ -31,7 +31,8 @@ class ConfigManager(_store.ConfigManager):
 
 def load_config_with_env_override(config_manager: _store.ConfigManager,
                                   environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
-    return apply_env(config_manager.load_config(), os.environ if environ is None else environ)
+    return apply_env(config_manager.load_config(), os.environ if environ is None else environ,
+                     config_manager.verdicts)
 
 
 def effective_config(path: "str | os.PathLike[str] | None" = None,
@@ -44,7 +45,8 @@ def effective_config(path: "str | os.PathLike[str] | None" = None,
     if worktree is None:
         raise GitError(f"{start} is not inside a git worktree")
     config_path = start if os.path.isfile(start) else worktree.default_config
-    return apply_env(ConfigManager(config_path, worktree=worktree).load_config(), environ)
+    manager = ConfigManager(config_path, worktree=worktree)
+    return apply_env(manager.load_config(), environ, manager.verdicts)
 
 
 __all__ = ["ConfigError", "ConfigManager", "apply_env", "effective_config", "load_config_with_env_override"]

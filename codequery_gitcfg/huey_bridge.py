@@ -26,11 +26,9 @@ import math
 import os
 import posixpath
 import re
-import socket
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -52,6 +50,8 @@ from .core.judge import field_errors
 from .git.repo import discover
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     # huey ships no type information; "unused-ignore" keeps this quiet whether
     # or not the project's mypy config also ignores huey's missing stubs.
     from huey import Huey, SqliteHuey  # type: ignore[import-untyped, unused-ignore]
@@ -539,6 +539,8 @@ def install_heartbeat(huey: Huey, *, key: str = HEARTBEAT_KEY) -> TaskWrapper:
         return installed[key]
 
     def beat() -> None:
+        import socket  # the worker's, not the post-commit hook's, to import
+
         huey.put(key, {"time": time.time(), "host": socket.gethostname(), "pid": os.getpid()})
 
     name = f"codequery_gitcfg_heartbeat[{key}]"
@@ -608,6 +610,8 @@ def _worktree_root(path: Optional[PathArg] = None, *, environ: Optional[Mapping[
     worktree = discover(start if os.path.isdir(start) else os.path.dirname(start), env)
     if worktree is None:
         raise ValueError(f"not a git repository: {start}")
+    from pathlib import Path  # not on the post-commit hook's path
+
     return Path(worktree.root)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Dict, List
 import pytest
 from codequery_gitcfg.core import _fastcheck
 from codequery_gitcfg.core import schema as schema_mod
-from codequery_gitcfg.core.schema import FAST_ENTRY, _get_validator, _plain, check, fast_code, fast_valid, schema
+from codequery_gitcfg.core.schema import FAST_ENTRY, _get_validator, plain, check, fast_code, fast_valid, schema
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -41,8 +41,8 @@ def fastjsonschema_valid(config: Any) -> bool:
 
 def agree(config: Any) -> None:
     reference = reference_valid(config)
-    assert fast_valid(config) == (reference and _plain(config)), config
-    if _plain(config):
+    assert fast_valid(config) == (reference and plain(config)), config
+    if plain(config):
         # The generated code on its own, where it is trusted: the real differential.
         assert fastjsonschema_valid(config) == reference, config
     elif fast_valid(config):
@@ -98,7 +98,7 @@ def test_strict_integers_and_numbers_hold_on_both_paths(field: str, value: Any) 
     {"dataset_name": type("Name", (str,), {})("x")},  # a subclass: left to jsonschema's isinstance
 ])
 def test_values_outside_plain_json_go_to_the_reference(config: Dict[Any, Any]) -> None:
-    assert not _plain(config) and not fast_valid(config)
+    assert not plain(config) and not fast_valid(config)
     agree(config)
 
 

@@ -151,3 +151,28 @@ def test_a_new_process_hit_gives_the_same_config(repo: Path, write_config: Calla
     assert runs[0].stdout == runs[1].stdout
     assert json.loads(runs[1].stdout)["processing"]["mode"] == "auto"
     assert memo_file(repo).exists()
+
+
+def test_an_effective_config_with_overrides_that_passed_is_not_checked_again(
+        repo: Path, write_config: Callable[..., Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    write_config(VALID)
+    calls = count_checks(monkeypatch)
+    environ = {"CODEQUERY_BATCH_SIZE": "3", "CODEQUERY_PROCESSING_DELAY_SECONDS": "0.5"}
+    assert effective_config(repo, environ=environ)["processing"]["batch_size"] == 3
+    checked = len(calls)
+    assert any(line.startswith("json:") for line in memo_file(repo).read_text().splitlines())
+    assert effective_config(repo, environ=environ)["processing"]["delay_seconds"] == 0.5
+    assert len(calls) == checked
+    # other values are judged, and a bad one is never remembered
+    with pytest.raises(ConfigError, match="Invalid value for CODEQUERY_BATCH_SIZE: '1001'"):
+        effective_config(repo, environ={"CODEQUERY_BATCH_SIZE": "1001"})
+    with pytest.raises(ConfigError, match="Invalid value for CODEQUERY_BATCH_SIZE: '1001'"):
+        effective_config(repo, environ={"CODEQUERY_BATCH_SIZE": "1001"})
+
+
+def test_data_ids_name_exactly_one_value() -> None:
+    assert memo.data_id({"a": 2}) != memo.data_id({"a": 2.5}) != memo.data_id({"a": "2"})
+    assert memo.data_id({"a": 1, "b": [True]}) == memo.data_id({"b": [True], "a": 1})
+    assert memo.data_id({"a": True}) != memo.data_id({"a": 1})
+    for odd in ({"a": 2.0}, {"a": float("nan")}, {"a": ("x",)}):
+        assert memo.data_id(odd) is None  # left to the validators, never remembered

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Protocol, Tuple
 
 from . import env, locate, reader
 from .defaults import DEFAULT_CONFIG, copy_json, deep_merge, json_problem
@@ -145,18 +145,37 @@ def field_errors(partial: Mapping[str, Any]) -> List[Problem]:
     return check(partial)[0]
 
 
-def apply_env(config: Dict[str, Any], environ: Mapping[str, str]) -> Dict[str, Any]:
-    """Apply CODEQUERY_* overrides to a private copy, each judged by its field's rule."""
+class Remembered(Protocol):
+    """Verdicts kept outside the process (``store.memo.Verdicts``), keyed by the data itself."""
+
+    def known(self, data: Mapping[str, Any]) -> bool: ...
+
+    def learn(self, data: Mapping[str, Any]) -> None: ...
+
+
+def apply_env(config: Dict[str, Any], environ: Mapping[str, str],
+              remembered: Optional[Remembered] = None) -> Dict[str, Any]:
+    """Apply CODEQUERY_* overrides to a private copy, each judged by its field's rule.
+
+    ``remembered`` spares the check of a result that passed before: the same
+    overrides on the same file in a new process need no validator at all.
+    """
     overrides = env.collect(environ)
     if not overrides:
         return config
     result = env.apply(copy_json(config), overrides)
+    candidate = {k: v for k, v in result.items() if v is not None}
+    if remembered is not None and remembered.known(candidate):
+        return result
+    problems = field_errors(candidate)
     by_path = {o.path: o for o in overrides}
     bad = [
         Problem(p.path, env.invalid_message(by_path[p.path].name, by_path[p.path].raw, p.message))
-        for p in field_errors({k: v for k, v in result.items() if v is not None})
+        for p in problems
         if p.path in by_path
     ]
     if bad:
         raise EnvOverrideError(bad)
+    if remembered is not None and not problems:
+        remembered.learn(candidate)
     return result

@@ -105,6 +105,12 @@ class ConfigManager:
         wt = self.worktree
         return wt.lock_path(self.path) if wt else self.path + ".lock"
 
+    @property
+    def verdicts(self) -> Optional[memo.Verdicts]:
+        """The run-time memo of this file's repository (None outside one)."""
+        wt = self.worktree
+        return memo.Verdicts(memo.path_in(wt.git_dir, memo.CONTENT)) if wt else None
+
     # -- reading ---------------------------------------------------------
     def _build(self, raw: bytes, st: os.stat_result) -> Dict[str, Any]:
         # The memo is keyed by the hash of exactly these bytes, so a same-size

@@ -9,8 +9,9 @@ fast validator included), and the installed jsonschema and fastjsonschema.
 
 Two memos sit in ``<git dir>/codequery-gitcfg/``: ``valid-blobs`` (staged blob
 ids that passed the gate) and ``valid-content`` (SHA-256 of file contents that
-had no error and no unknown key at run time; a pending migration is allowed
-there, as at run time). An entry is only ever a hint that the bytes just read
+had no error and no unknown key at run time, a pending migration allowed there
+as at run time; and of effective configs with environment overrides applied
+that passed, as their sorted JSON). An entry is only ever a hint that the bytes just read
 already passed, never a source of values: the values always come from those
 bytes. A memo that is not a regular file of ours, is under other rules, is
 truncated, too long or unreadable is ignored and started again; reads take no
@@ -18,11 +19,13 @@ lock (a line is appended in one write, and a rewrite replaces the whole file).
 """
 from __future__ import annotations
 
+import json
 import os
 import stat
 import sys
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
+from ..core.schema import plain
 from ..core.version import __version__
 
 LIMIT = 64 * 1024
@@ -56,6 +59,30 @@ def path_in(git_dir: str, name: str) -> str:
 
 def content_id(raw: bytes) -> str:
     return "sha256:" + str(_sha256(raw).hexdigest())
+
+
+def data_id(data: Mapping[str, Any]) -> Optional[str]:
+    """The id of a config as data (an effective config with overrides applied); None
+    unless it holds only plain JSON values, whose sorted dump names exactly one value."""
+    if not plain(data):
+        return None
+    return "json:" + str(_sha256(json.dumps(data, sort_keys=True).encode("ascii")).hexdigest())
+
+
+class Verdicts:
+    """``judge.Remembered`` in a memo file: data that passed the schema check before."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def known(self, data: Mapping[str, Any]) -> bool:
+        key = data_id(data)
+        return key is not None and passed(self.path, key)
+
+    def learn(self, data: Mapping[str, Any]) -> None:
+        key = data_id(data)
+        if key is not None:
+            remember(self.path, key)
 
 
 def _package_origin(name: str) -> str:
