@@ -17,7 +17,7 @@ from typing import Any, Dict, List
 import pytest
 from codequery_gitcfg.core import _fastcheck
 from codequery_gitcfg.core import schema as schema_mod
-from codequery_gitcfg.core.schema import FAST_ENTRY, _get_validator, plain, check, fast_code, fast_valid, schema
+from codequery_gitcfg.core.schema import FAST_ENTRY, _get_validator, check, fast_code, fast_valid, plain, schema
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

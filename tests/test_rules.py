@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-
 from codequery_gitcfg import ConfigError, ConfigManager, UnknownKeyWarning, UnknownModelWarning
 from codequery_gitcfg.cli.main import main
 from codequery_gitcfg.core.schema import schema
@@ -158,9 +157,8 @@ def test_several_problems_are_all_reported() -> None:
 
 
 def test_schema_is_valid_draft_07_and_every_subschema_has_a_message() -> None:
-    from jsonschema import Draft7Validator
-
     from codequery_gitcfg.core.schema import MESSAGES
+    from jsonschema import Draft7Validator
 
     Draft7Validator.check_schema(schema())
     used = set()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -137,9 +138,9 @@ def test_env_overrides_are_applied_and_checked_on_every_call(
     write_config(VALID)
     assert effective_config(repo, environ={})["processing"]["batch_size"] == VALID["processing"].get("batch_size", 5)
     assert effective_config(repo, environ={"CODEQUERY_BATCH_SIZE": "3"})["processing"]["batch_size"] == 3
-    with pytest.raises(ConfigError, match="Invalid value for CODEQUERY_BATCH_SIZE: '0'. batch_size must be"):
+    with pytest.raises(ConfigError, match=re.escape("Invalid value for CODEQUERY_BATCH_SIZE: '0'. batch_size must be")):
         effective_config(repo, environ={"CODEQUERY_BATCH_SIZE": "0"})
-    with pytest.raises(ConfigError, match=r"Invalid value for CODEQUERY_DATASET_NAME: 'evil\\n'"):
+    with pytest.raises(ConfigError, match=re.escape("Invalid value for CODEQUERY_DATASET_NAME: 'evil\\n'")):
         effective_config(repo, environ={"CODEQUERY_DATASET_NAME": "evil\n"})
 
 

@@ -27,7 +27,7 @@ def _worktree() -> Worktree:
 # `validate` on every commit, and their imports (importlib.resources, dataclasses, ...)
 # would cost it more than the check itself.
 def cmd_install(args: argparse.Namespace) -> int:
-    from ..git import install
+    from ..git import install  # noqa: PLC0415
 
     if args.merge_driver_only:
         # For the pre-commit framework's users: the framework owns the hooks, not the merge driver.
@@ -37,7 +37,7 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from ..git import install
+    from ..git import install  # noqa: PLC0415
 
     return install.uninstall(_worktree(), os.environ)
 

@@ -297,7 +297,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if worktree is not None:
         rule = ignored_by(worktree, os.path.relpath(manager.path, worktree.root), os.environ)
         if rule is not None:
-            from ..git.doctor import ignore_advice  # doctor's imports are not validate's to pay
+            from ..git.doctor import ignore_advice  # noqa: PLC0415 -- doctor's imports are not validate's to pay
 
             print(f"warning: {ignore_advice(rule)}", file=sys.stderr)
     return EXIT_OK

@@ -273,7 +273,7 @@ class ConfigManager:
     def _write_bytes(self, data: bytes) -> None:
         path = self.path
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        from . import atomic  # writes only: a read in a new process never pays for tempfile
+        from . import atomic  # noqa: PLC0415 -- writes only: a read in a new process never pays for tempfile
 
         atomic.remove_stale_temps(path)
         try:

@@ -41,12 +41,12 @@ def _sha256_factory() -> Callable[..., Any]:
     # hashlib's own builtin SHA-256 (3.12+: _sha2): loading OpenSSL through
     # hashlib costs more than the rest of a memo hit. Same digest either way.
     try:
-        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]
+        from _sha2 import sha256  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
     except ImportError:
         try:
-            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]
+            from _sha256 import sha256  # type: ignore[import-not-found,no-redef,unused-ignore]  # noqa: PLC0415
         except ImportError:
-            from hashlib import sha256
+            from hashlib import sha256  # noqa: PLC0415
     return sha256  # type: ignore[no-any-return,unused-ignore]
 
 
@@ -159,7 +159,7 @@ def remember(path: str, content: str) -> None:
             os.makedirs(folder, exist_ok=True)
             if os.path.islink(folder):
                 return
-            from .atomic import write_atomic  # a hit never writes: no tempfile import for it
+            from .atomic import write_atomic  # noqa: PLC0415 -- a hit never writes: no tempfile import for it
 
             write_atomic(path, f"{key}\n{content}\n".encode("ascii"))
     except (OSError, UnicodeError):
