@@ -106,7 +106,8 @@ def test_set_and_unset(in_repo: Path, write_config: Callable[..., Path], capsys:
 @pytest.mark.parametrize("args,needle", [
     (["set", "processing.batch_size", "0"], "processing.batch_size: batch_size must be a positive integer"),
     (["set", "processing.batch_size", "many"],
-     "processing.batch_size: invalid value 'many': batch_size must be a positive integer (1 to 1000)\n"),
+     "processing.batch_size: invalid value 'many': batch_size must be a positive integer (1 to 1000); "
+     'expected an integer, got the string "many"\n'),
     (["set", "processing.batch_size", "1" * 30],
      "processing.batch_size: batch_size must be a positive integer (1 to 1000)"),
     (["set", "processing.bach_size", "3"],
