@@ -113,6 +113,10 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
         raw = environ.get(name)
         if raw is None or raw == "":
             continue
+        if not _encodable(raw):
+            # os.environ holds undecodable bytes as lone surrogates: no config can carry them.
+            problems.append(Problem(path, invalid_message(name, raw, "the value is not valid UTF-8")))
+            continue
         try:
             value = parse_value(kinds[path], raw)
         except ValueError:
@@ -128,6 +132,14 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
     if problems:
         raise EnvOverrideError(problems)
     return list(found.values())
+
+
+def _encodable(raw: str) -> bool:
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def invalid_message(name: str, raw: str, rule: str) -> str:

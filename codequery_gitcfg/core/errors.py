@@ -1,7 +1,43 @@
 """The exception root for every user-facing failure, and the warning category."""
 from __future__ import annotations
 
-from typing import Iterable, NamedTuple, Optional
+import re
+from typing import Iterable, List, NamedTuple, Optional, Sequence
+
+# What a terminal may act on: C0 controls, DEL, C1 controls (U+009B is CSI), lone
+# surrogates (undecodable bytes of a file name, or text no output can encode),
+# the bidirectional overrides of "Trojan source" and the Unicode line separators.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_OUTPUT = re.compile("\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029"
+                            "\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_JSON = re.compile("[\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (surrogateescape): show the byte
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape(text: str) -> str:
+    """``text`` with everything a terminal could act on shown as a backslash escape.
+
+    The one escaping function for user-controlled strings (keys, values, paths,
+    git output): a collaborator's key must not erase or fake our messages.
+    """
+    return _UNSAFE.sub(lambda m: _escaped(m.group(0)), text)
+
+
+def escape_output(text: str) -> str:
+    """``escape`` for whole lines of output: our own line breaks and tabs stay."""
+    return _UNSAFE_OUTPUT.sub(lambda m: _escaped(m.group(0)), text)
+
+
+def escape_json(text: str) -> str:
+    """JSON text (``ensure_ascii=False``) with the characters ``escape`` shows as
+    JSON escapes; JSON already escapes C0, and the result still parses the same."""
+    return _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 class Problem(NamedTuple):
@@ -22,7 +58,19 @@ class Problem(NamedTuple):
                     where.append(str(self.col))
         prefix = ":".join(where)
         parts = [p for p in (prefix, self.path) if p]
-        return ": ".join(parts + [self.message])
+        return escape(": ".join(parts + [self.message]))
+
+
+REPORT_LIMIT = 50  # problems printed in full; a hostile file can hold hundreds of thousands
+
+
+def capped(problems: Sequence[Problem], filename: Optional[str] = None, limit: int = REPORT_LIMIT) -> List[str]:
+    """The rendered problems, the first ``limit`` of them, then how many more there are."""
+    lines = [p.render(filename) for p in problems[:limit]]
+    if len(problems) > limit:
+        more = len(problems) - limit
+        lines.append(f"... and {more} more problem{'s' if more > 1 else ''}")
+    return lines
 
 
 class ConfigError(ValueError):
@@ -48,7 +96,7 @@ class ConfigError(ValueError):
         return self.paths[0] if self.paths else ""
 
     def render(self) -> str:
-        return "\n".join(p.render(self.filename) for p in self.problems)
+        return "\n".join(capped(self.problems, self.filename))
 
 
 class ReadError(ConfigError):

@@ -20,7 +20,16 @@ _WHITESPACE = re.compile(r"[ \t\r\n]*")
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
 
+def _utf32(data: bytes) -> bool:
+    if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):
+        return True
+    # Without a BOM, an ASCII first character leaves three zero bytes beside it.
+    return len(data) >= 4 and (data[1:4] == b"\0\0\0" or data[:3] == b"\0\0\0")
+
+
 def decode(data: bytes) -> str:
+    if _utf32(data):
+        raise ReadError("config file is UTF-32 encoded; save it as UTF-8")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) >= 2 and (data[0] == 0 or data[1] == 0)):
         raise ReadError("config file is UTF-16 encoded; save it as UTF-8")
     if data.startswith(b"\xef\xbb\xbf"):
@@ -109,6 +118,14 @@ def _has_lone_surrogate(value: Any) -> bool:
 def parse(text: str) -> Dict[str, Any]:
     """Parse config text strictly; every refusal is a ReadError naming the line."""
     check_conflict_markers(text)
+    value = parse_json(text)
+    if not isinstance(value, dict):
+        raise ReadError([Problem("", f"the configuration must be a JSON object, not {type(value).__name__}", 1, 1)])
+    return value
+
+
+def parse_json(text: str) -> Any:
+    """Any JSON value, under the same strict rules (a value given on the command line)."""
     problem = _depth_problem(text)
     if problem:
         raise ReadError([problem])
@@ -128,8 +145,6 @@ def parse(text: str) -> Dict[str, Any]:
         raise ReadError(f"Invalid JSON in config file: {exc}") from None
     if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(value):
         raise ReadError([_position(text, _Refused("lone UTF-16 surrogate escape (\\ud800-\\udfff) in a string"))])
-    if not isinstance(value, dict):
-        raise ReadError([Problem("", f"the configuration must be a JSON object, not {type(value).__name__}", 1, 1)])
     return value
 
 

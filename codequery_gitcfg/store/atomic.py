@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import stat
 import tempfile
 import threading
 from typing import Optional
+
+from .owner import chown_fd, owner_for
 
 TMP_PREFIX = ".cqcfg-"
 TMP_SUFFIX = ".tmp"
@@ -48,9 +51,12 @@ def write_atomic(path: str, data: bytes, mode: Optional[int] = None) -> bool:
 
 
 def _write(path: str, data: bytes, wanted: Optional[int]) -> bool:
+    folder = os.path.dirname(os.path.abspath(path))
     try:
-        st = os.stat(path)
+        st: Optional[os.stat_result] = os.stat(path)
     except FileNotFoundError:
+        st = None
+    if st is None:
         mode = 0o666 & ~_current_umask() if wanted is None else wanted
     else:
         if st.st_size == len(data) and wanted in (None, stat.S_IMODE(st.st_mode)):
@@ -65,7 +71,7 @@ def _write(path: str, data: bytes, wanted: Optional[int]) -> bool:
         if not os.access(path, os.W_OK):
             raise PermissionError(errno.EACCES, "the config file is read-only", path)
         mode = stat.S_IMODE(st.st_mode) if wanted is None else wanted
-    folder = os.path.dirname(os.path.abspath(path))
+    owner = owner_for(folder, st)
     fd, tmp = tempfile.mkstemp(prefix=_prefix(path), suffix=TMP_SUFFIX, dir=folder)
     try:
         try:
@@ -73,7 +79,8 @@ def _write(path: str, data: bytes, wanted: Optional[int]) -> bool:
             while view:
                 written = os.write(fd, view)
                 view = view[written:]
-            os.fchmod(fd, mode)
+            chown_fd(fd, owner)
+            os.fchmod(fd, mode)  # after the chown, which may clear setuid/setgid bits
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -111,6 +118,12 @@ def _prefix(path: str) -> str:
     return f"{TMP_PREFIX}{os.path.basename(path)}."
 
 
+def _temp_name(path: str) -> "re.Pattern[str]":
+    # Exactly mkstemp's eight random characters between prefix and suffix: the
+    # prefix of "config.json" is also the start of "config.json.local"'s temp names.
+    return re.compile(re.escape(_prefix(path)) + r"[a-z0-9_]{8}" + re.escape(TMP_SUFFIX))
+
+
 def remove_stale_temps(path: str) -> int:
     """Delete temp files a dead writer left for ``path``; call only under its lock."""
     folder = os.path.dirname(os.path.abspath(path))
@@ -119,8 +132,9 @@ def remove_stale_temps(path: str) -> int:
         names = os.listdir(folder)
     except OSError:
         return 0
+    mine = _temp_name(path)
     for name in names:
-        if name.startswith(_prefix(path)) and name.endswith(TMP_SUFFIX):
+        if mine.fullmatch(name):
             try:
                 os.unlink(os.path.join(folder, name))
                 removed += 1

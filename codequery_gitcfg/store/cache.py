@@ -102,8 +102,12 @@ def forget(path: str) -> None:
         _entries.pop(path, None)
 
 
-def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]]) -> Dict[str, Any]:
-    """Cached value for ``path``; ``build`` parses on a miss. FileNotFoundError passes."""
+def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]],
+         root: Optional[str] = None) -> Dict[str, Any]:
+    """Cached value for ``path``; ``build`` parses on a miss. FileNotFoundError passes.
+
+    ``root``: a miss reads ``path`` from there, following no symlink (files.read_bytes).
+    """
     st = os.stat(path)
     entry = _entries.get(path)
     # The common hit, inlined: this is the path the MCP server and workers call
@@ -117,7 +121,7 @@ def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]]) ->
     hit = get(path, st)
     if hit is not None:
         return hit
-    raw, st = read_bytes(path)
+    raw, st = read_bytes(path, root)
     value = build(raw, st)
     put(path, st, raw, value)
     return value  # the cache holds its own copy

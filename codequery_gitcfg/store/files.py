@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Any, Dict, List, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 from ..core import fmt
 from ..core.errors import ConfigError, ReadError
@@ -11,12 +11,43 @@ from ..core.judge import parse
 from ..core.reader import MAX_BYTES
 
 
-def read_bytes(path: str) -> Tuple[bytes, os.stat_result]:
+_FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open_below(root: str, path: str) -> int:
+    """Open ``path`` (a resolved path inside ``root``) walking down from ``root``, one
+    folder descriptor at a time, following no symlink: what is opened is what was checked."""
+    parts = os.path.relpath(path, root).split(os.sep)
+    fd = os.open(root, _FLAGS | getattr(os, "O_DIRECTORY", 0))
+    try:
+        for part in parts[:-1]:
+            below = os.open(part, _FLAGS | getattr(os, "O_DIRECTORY", 0) | _NOFOLLOW, dir_fd=fd)
+            _close(fd)
+            fd = below
+        return os.open(parts[-1], _FLAGS | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW, dir_fd=fd)
+    finally:
+        _close(fd)
+
+
+def _close(fd: int) -> None:
+    try:
+        os.close(fd)
+    except OSError:
+        pass  # a folder opened only to look below it: nothing was written
+
+
+def read_bytes(path: str, root: Optional[str] = None) -> Tuple[bytes, os.stat_result]:
     """Read a regular file, never past the size limit (a FIFO must not block us).
 
     The stat comes from the open descriptor, so it describes exactly the bytes read.
+    With ``root``, ``path`` is opened from there without following symlinks
+    (OSError ELOOP or ENOTDIR when one appeared since ``path`` was resolved).
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    if root is not None and _NOFOLLOW and os.open in os.supports_dir_fd:
+        fd = _open_below(root, path)
+    else:
+        fd = os.open(path, _FLAGS | getattr(os, "O_NONBLOCK", 0))
     try:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
@@ -51,11 +82,11 @@ class Document:
         return fmt.detect(self.text, bom=self.raw.startswith(b"\xef\xbb\xbf"))
 
 
-def read(path: str, label: "str | None" = None) -> Document:
+def read(path: str, label: "str | None" = None, root: Optional[str] = None) -> Document:
     """Strictly read ``path``; FileNotFoundError passes through for callers to decide."""
     name = label or path
     try:
-        raw, st = read_bytes(path)
+        raw, st = read_bytes(path, root)
     except ConfigError as exc:
         raise type(exc)(exc.problems, name) from None
     text, data = parse(raw, name)

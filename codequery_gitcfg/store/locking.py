@@ -7,6 +7,7 @@ import threading
 from typing import Any, Dict, Iterator
 
 from ..core.errors import LockTimeoutError
+from .owner import makedirs, share
 
 DEFAULT_TIMEOUT = 10.0
 
@@ -43,7 +44,8 @@ def hold(lock_path: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
     """Hold the lock; the lock file is never deleted (that would break exclusion)."""
     from filelock import Timeout
 
-    os.makedirs(os.path.dirname(lock_path) or ".", exist_ok=True)
+    # Under sudo, a lock folder or file owned by root would lock the user out later.
+    makedirs(os.path.dirname(lock_path) or ".")
     lock = _lock_for(lock_path)
     try:
         lock.acquire(timeout=timeout)
@@ -52,6 +54,7 @@ def hold(lock_path: str, timeout: float = DEFAULT_TIMEOUT) -> Iterator[None]:
             f"could not take the config lock {lock_path} within {timeout:g} s: another process is "
             "editing the config; try again (the lock frees itself when that process ends)"
         ) from None
+    share(lock_path)
     try:
         yield
     finally:

@@ -10,9 +10,9 @@ from ..core.defaults import DEFAULT_CONFIG, copy_json, deep_merge, defaults
 from ..core.errors import ConfigError, Problem
 from ..core.migrate import CURRENT_SCHEMA_VERSION, describe, kept_aliases, legacy_markers, migrate, to_file
 from ..core.schema import KNOWN_MODELS
-from . import cache, files, memo
+from . import cache, files, memo, owner
 from .locking import DEFAULT_TIMEOUT, hold
-from .paths import Worktree, contain
+from .paths import Held, Worktree, swapped
 
 Finder = Callable[[str], Optional[Worktree]]
 
@@ -82,7 +82,7 @@ class ConfigManager:
         self._finder = finder
         self.lock_timeout = lock_timeout
         self._worktree = worktree
-        self._real: Optional[str] = None
+        self._held: Optional[Held] = None
 
     # -- paths -----------------------------------------------------------
     @property
@@ -94,11 +94,30 @@ class ConfigManager:
 
     @property
     def path(self) -> str:
-        """The resolved file path, refused when it leaves the worktree."""
-        if self._real is None:
-            wt = self.worktree
-            self._real = contain(self.config_path, wt) if wt else os.path.realpath(self.config_path)
-        return self._real
+        """The resolved file path, refused when it leaves the worktree; checked at each use."""
+        if self._held is None:
+            self._held = Held(self.config_path, self.worktree)
+        return self._held.real()
+
+    def _read(self, read: Callable[[str, Optional[str]], Any]) -> Any:
+        """``read(path, root)`` of the checked path, opened without following symlinks.
+
+        A symlink swapped in between the check and the open fails the open; the
+        path is then checked again, which refuses it if it now leads outside.
+        """
+        path = self.path
+        root = self._held.root if self._held else None
+        try:
+            return read(path, root)
+        except OSError as exc:
+            if not swapped(exc) or self._held is None:
+                raise
+        self._held.forget()
+        return read(self.path, root)
+
+    def _document(self) -> files.Document:
+        doc: files.Document = self._read(lambda path, root: files.read(path, self.config_path, root))
+        return doc
 
     @property
     def lock_path(self) -> str:
@@ -129,19 +148,21 @@ class ConfigManager:
 
     def load_config(self, create_if_missing: bool = False) -> Dict[str, Any]:
         """Validated config merged with defaults; a stat and a copy when unchanged."""
-        path = self._real or self.path
+        def load(path: str, root: Optional[str]) -> Dict[str, Any]:
+            return cache.load(path, self._build, root)
+
         try:
-            return cache.load(path, self._build)
+            return self._read(load)  # type: ignore[no-any-return]
         except FileNotFoundError:
             if not create_if_missing:
                 raise FileNotFoundError(f"Configuration file not found: {self.config_path}") from None
         self.create_default_config()
-        return cache.load(path, self._build)
+        return self._read(load)  # type: ignore[no-any-return]
 
     def load_raw_config(self) -> Dict[str, Any]:
         """File values merged with defaults, not validated; defaults for a missing file."""
         try:
-            doc = files.read(self.path, self.config_path)
+            doc = self._document()
         except FileNotFoundError:
             return defaults()
         return deep_merge(DEFAULT_CONFIG, doc.data)
@@ -160,7 +181,7 @@ class ConfigManager:
         module words them (``Error loading configuration: ...``, which its own
         tests look for), each followed by our positioned detail."""
         try:
-            doc = files.read(self.path, self.config_path)
+            doc = self._document()
             problems = judge.judge(doc.data, doc.text).gate_problems()
         except FileNotFoundError:
             return [f"Configuration file not found: {self.config_path}"]
@@ -181,7 +202,7 @@ class ConfigManager:
         """
         with hold(self.lock_path, self.lock_timeout):
             try:
-                doc: Optional[files.Document] = files.read(self.path, self.config_path)
+                doc: Optional[files.Document] = self._document()
             except FileNotFoundError:
                 doc = None
             if doc is not None:
@@ -210,9 +231,9 @@ class ConfigManager:
         readers. Nothing is written unless there is something to do and its result is valid
         (``Migration.verdict`` says why not). Unreadable files raise."""
         if not write:
-            return self._migration(files.read(self.path, self.config_path), write=False, contract=contract)
+            return self._migration(self._document(), write=False, contract=contract)
         with hold(self.lock_path, self.lock_timeout):
-            return self._migration(files.read(self.path, self.config_path), write=True, contract=contract)
+            return self._migration(self._document(), write=True, contract=contract)
 
     def _migration(self, doc: files.Document, *, write: bool, contract: bool) -> Migration:
         migration = migration_of(doc.text, doc.data, doc.style, contract=contract)
@@ -262,7 +283,7 @@ class ConfigManager:
     def _current(self) -> Tuple[fmt.Style, Optional[Dict[str, Any]]]:
         """The formatting and values of the file being replaced (its aliases are kept)."""
         try:
-            doc = files.read(self.path, self.config_path)
+            doc = self._document()
         except (OSError, ConfigError):
             return fmt.Style(), None
         return doc.style, doc.data
@@ -272,7 +293,7 @@ class ConfigManager:
 
     def _write_bytes(self, data: bytes) -> None:
         path = self.path
-        os.makedirs(os.path.dirname(path), exist_ok=True)
+        owner.makedirs(os.path.dirname(path))
         from . import atomic  # noqa: PLC0415 -- writes only: a read in a new process never pays for tempfile
 
         atomic.remove_stale_temps(path)

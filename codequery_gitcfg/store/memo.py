@@ -27,6 +27,7 @@ from typing import Any, Callable, Mapping, Optional
 
 from ..core.schema import plain
 from ..core.version import __version__
+from .owner import makedirs
 
 LIMIT = 64 * 1024
 FOLDER = "codequery-gitcfg"
@@ -156,7 +157,7 @@ def remember(path: str, content: str) -> None:
                 os.close(fd)
         else:  # new rules, none yet, full, cut short or not ours: start again
             folder = os.path.dirname(path)
-            os.makedirs(folder, exist_ok=True)
+            makedirs(folder)
             if os.path.islink(folder):
                 return
             from .atomic import write_atomic  # noqa: PLC0415 -- a hit never writes: no tempfile import for it

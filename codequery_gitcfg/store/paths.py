@@ -5,8 +5,10 @@ path against it at each operation (a pulled commit can swap in a symlink).
 """
 from __future__ import annotations
 
+import errno
 import os
-from typing import NamedTuple
+import stat
+from typing import List, NamedTuple, Optional, Tuple
 
 from ..core.errors import OutsideWorktreeError, Problem
 
@@ -69,3 +71,67 @@ def contain(path: str, worktree: Worktree) -> str:
             [Problem("", f"{path} resolves to {real}, inside the git directory, outside the worktree; refused")]
         )
     return real
+
+
+Mark = Optional[Tuple[int, int, int]]
+
+
+def _mark(path: str) -> Mark:
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, stat.S_IFMT(st.st_mode)
+
+
+class Held:
+    """A config path held to its worktree at every use, not only when first resolved.
+
+    A pulled commit can turn the file, or a folder above it, into a symlink at any
+    time. ``real()`` re-checks containment whenever the type or identity of a
+    component has changed (a few lstat calls when nothing has); a path that
+    reaches its file through a symlink is resolved and checked on every use.
+    Reads then open the file from the worktree's top without following any
+    symlink (``read_bytes(..., root=...)``), so a swap after the check fails
+    instead of reading outside.
+    """
+
+    __slots__ = ("given", "worktree", "_real", "_parts", "_marks")
+
+    def __init__(self, given: str, worktree: Optional[Worktree]) -> None:
+        self.given = os.path.join(os.getcwd(), given)  # absolute, but not normalised: ".." stays
+        self.worktree = worktree
+        self._real: Optional[str] = None
+        self._parts: List[str] = []
+        self._marks: Tuple[Mark, ...] = ()
+
+    def real(self) -> str:
+        if self._real is not None and (self.worktree is None or (
+                self._parts and tuple(_mark(p) for p in self._parts) == self._marks)):
+            return self._real
+        wt = self.worktree
+        if wt is None:
+            self._real = os.path.realpath(self.given)
+            return self._real
+        real = contain(self.given, wt)
+        self._parts = []
+        if os.path.normpath(self.given) == self.given == real:
+            # No symlink on the way: its components' identities stand for the resolution.
+            self._parts = [wt.root]
+            for part in os.path.relpath(real, wt.root).split(os.sep):
+                self._parts.append(os.path.join(self._parts[-1], part))
+            self._marks = tuple(_mark(p) for p in self._parts)
+        self._real = real
+        return real
+
+    def forget(self) -> None:
+        self._real = None
+
+    @property
+    def root(self) -> Optional[str]:
+        return self.worktree.root if self.worktree else None
+
+
+def swapped(exc: OSError) -> bool:
+    """True for the errors of a no-follow open that met a symlink where a file or folder was."""
+    return exc.errno in (errno.ELOOP, errno.ENOTDIR, getattr(errno, "EMLINK", errno.ELOOP))
