@@ -11,7 +11,10 @@ config=.code-query/config.json
 
 # Run once per git hook call. Another hook manager may have moved this script aside and
 # call it from its own hook, which may be the very hook this script chains to below.
-if [ "${CODEQUERY_GITCFG_IN_HOOK-}" = "$hook" ]; then
+# The guard names this hook and this repository: a chained hook that commits in another
+# repository (or runs another hook) must not switch that check off.
+if [ -n "${CODEQUERY_GITCFG_IN_HOOK-}" ] &&
+    [ "$CODEQUERY_GITCFG_IN_HOOK" = "$hook $(git rev-parse --absolute-git-dir 2>/dev/null)" ]; then
     exit 0
 fi
 
@@ -25,8 +28,11 @@ ours() {
     case $hook in
         pre-commit | pre-merge-commit)
             # Its answer also goes to Python, which then need not ask again. If git
-            # fails here, Python asks itself and reports what is wrong.
-            if staged=$(git diff --cached --raw --no-abbrev --no-renames -- "$config" 2>/dev/null); then
+            # fails here, Python asks itself and reports what is wrong. A symlinked
+            # config is judged where its links lead: Python follows them in the index.
+            if [ -L .code-query ] || [ -L "$config" ]; then
+                staged=
+            elif staged=$(git diff --cached --raw --no-abbrev --no-renames -- "$config" 2>/dev/null); then
                 [ -n "$staged" ] || return 0
             else
                 staged=
@@ -54,11 +60,14 @@ ours() {
         fi
         return 0
     fi
-    # Not `python -m`, which would put the current folder (this repository) first on sys.path.
+    # Nothing from this repository may be imported: not `python -m` (the current folder
+    # first on sys.path), and -E so that PYTHONPATH (":/x" also means the current folder)
+    # and the other PYTHON* variables are ignored; -E keeps the user's site-packages,
+    # where `pip install --user` puts us. What is left of "" on sys.path is removed.
     # Our hook never reads stdin: it stays whole for the hook chained below.
-    CODEQUERY_GITCFG_STAGED=$staged "$python" -c '
-import sys
-sys.path[:1] = [p for p in sys.path[:1] if p]
+    CODEQUERY_GITCFG_STAGED=$staged "$python" -E -c '
+import os, sys
+sys.path[:] = [p for p in sys.path if os.path.isabs(p)]
 try:
     from codequery_gitcfg.cli.hook import main
 except ImportError as exc:
@@ -78,7 +87,7 @@ case $0 in
     *) here=. ;;
 esac
 if [ -x "$here/$hook@CHAINED@" ]; then
-    CODEQUERY_GITCFG_IN_HOOK=$hook
+    CODEQUERY_GITCFG_IN_HOOK="$hook $(git rev-parse --absolute-git-dir 2>/dev/null)"
     export CODEQUERY_GITCFG_IN_HOOK
     exec "$here/$hook@CHAINED@" "$@"
 fi

@@ -212,8 +212,15 @@ def test_symlink_inside_the_worktree_is_judged_by_its_target(hooked: Path, write
     os.symlink("../shared/config.json", hooked / CONFIG)
     git(hooked, "add", CONFIG)
     proc = run_git(hooked, "commit", "-qm", "link", check=False)
+    # The commit would carry a link to nothing (issue 12, item 14).
     assert proc.returncode == 1
-    assert "pending migration" in proc.stderr and "codequery-gitcfg migrate" in proc.stderr
+    assert ("is a symlink to shared/config.json, which this commit does not contain; "
+            "`git add shared/config.json` (or remove the link)") in proc.stderr
+    git(hooked, "add", "shared/config.json")
+    proc = run_git(hooked, "commit", "-qm", "link", check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert "migrated the staged shared/config.json to schema version 2" in proc.stderr
+    assert json.loads(git(hooked, "show", "HEAD:shared/config.json").stdout)["processing"] == {"mode": "auto"}
 
 
 def test_hook_started_by_hand_from_a_subfolder(repo: Path, write_config: Callable[..., Path]) -> None:

@@ -14,7 +14,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..core import env, judge, reader
 from ..core.defaults import DEFAULT_CONFIG, set_path
-from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem
+from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, escape, escape_json
 from ..core.judge import field_errors
 from ..core.locate import positions as locate_positions
 from ..core.migrate import CURRENT_SCHEMA_VERSION, migrate
@@ -158,10 +158,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     flat = _flatten(values)
     if args.json:
         payload: Any = {p: {"value": v, "origin": origin(p)} for p, v in flat} if args.origin else values
-        print(json.dumps(payload, indent=2, ensure_ascii=False))
+        print(escape_json(json.dumps(payload, indent=2, ensure_ascii=False)))
         return EXIT_OK
     for path, value in flat:
-        line = f"{path} = {json.dumps(value, ensure_ascii=False)}"
+        line = escape(f"{path} = {json.dumps(value, ensure_ascii=False)}")
         print(f"{line}    ({origin(path)})" if args.origin else line)
     return EXIT_OK
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 from ..core import fmt, judge
 from ..core.errors import (
@@ -20,6 +20,8 @@ from ..core.errors import (
     OutsideWorktreeError,
     Problem,
     ReadError,
+    capped,
+    escape,
 )
 from ..core.migrate import describe, to_file
 from ..core.reader import MAX_BYTES
@@ -42,12 +44,12 @@ def skipped(environ: Mapping[str, str]) -> bool:
 
 
 def say(message: str) -> None:
-    print(f"codequery-gitcfg: {message}", file=sys.stderr)
+    print(f"codequery-gitcfg: {escape(message)}", file=sys.stderr)
 
 
 def _say_problems(problems: Sequence[Problem], label: Optional[str]) -> None:
-    for problem in problems:
-        print(f"  {problem.render(label)}", file=sys.stderr)
+    for line in capped(problems, label):
+        print(f"  {line}", file=sys.stderr)
 
 
 def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
@@ -100,21 +102,32 @@ def _never_fail(name: str, body: Callable[[], int]) -> int:
 
 
 # -- pre-commit -------------------------------------------------------------------
+class Staged(NamedTuple):
+    """The file this commit carries as the config: where it is, and its index entry."""
+
+    relpath: str  # as git names it: CONFIG, or where the committed symlinks lead
+    change: repo.StagedChange
+
+
 def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: bool = True) -> int:
     worktree = repo.hook_worktree(cwd, environ)
-    staged = repo.staged_change(worktree, CONFIG, environ)
-    if staged is None or staged.status == "D":
-        return 0  # not part of this commit, or deleted by it: nothing to check
-    if staged.status == "U":
-        raise ConfigError([Problem("", f"{CONFIG} has an unresolved merge conflict in the index; resolve it and `git add` it")])
     try:
-        path = contain(os.path.join(worktree.root, CONFIG), worktree)
-    except OutsideWorktreeError as exc:
+        found = _staged_config(worktree, environ)
+    except ConfigError as exc:
         say(f"commit stopped: {CONFIG} cannot be checked:")
         _say_problems(exc.problems, None)
         return 1
-    if staged.mode == "120000":
-        return _check_link_target(path)
+    if found is None:
+        return 0  # not part of this commit, or deleted by it: nothing to check
+    relpath, staged = found
+    if staged.status == "U":
+        raise ConfigError([Problem("", f"{relpath} has an unresolved merge conflict in the index; resolve it and `git add` it")])
+    try:
+        path = contain(os.path.join(worktree.root, relpath), worktree)
+    except OutsideWorktreeError as exc:
+        say(f"commit stopped: {relpath} cannot be checked:")
+        _say_problems(exc.problems, None)
+        return 1
     memo_path = _memo_path(worktree)
     if memo.passed(memo_path, staged.sha):
         return 0  # this very blob passed before, under the same code and schema
@@ -122,46 +135,67 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: b
     raw = repo.read_blob(worktree, staged.sha, environ)
     try:
         if len(raw) > MAX_BYTES:
-            raise ConfigError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)", CONFIG)
-        text, data = judge.parse(raw, CONFIG)
+            raise ConfigError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)", relpath)
+        text, data = judge.parse(raw, relpath)
         verdict = judge.judge(data, text)
     except ConfigError as exc:
-        return _blocked(exc.problems, path, raw)
+        return _blocked(exc.problems, path, raw, relpath=relpath)
     if verdict.problems:
         note = "not migrated: the migrated file would not be valid" if verdict.pending else None
-        return _blocked(verdict.problems, path, raw, note)
+        return _blocked(verdict.problems, path, raw, note, relpath=relpath)
     if not verdict.pending:
         memo.remember(memo_path, staged.sha)
         return 0
     if not migrate:
         return 0
-    return _migrate_staged(worktree, staged, path, raw, text, data, verdict, environ)
+    return _migrate_staged(worktree, found, path, raw, text, data, verdict, environ)
+
+
+def _staged_config(worktree: Worktree, environ: Mapping[str, str]) -> Optional[Staged]:
+    """What this commit carries as the config, when the commit changes it; None if not.
+
+    Readers of a checkout follow the symlinks the commit carries (a committed
+    ``config.json`` link, or a symlinked ``.code-query``): then the file they
+    lead to is the config, judged as staged, whenever it or a link on the way
+    changes. Without a link (the common case) this is one git call, or none.
+    """
+    staged = repo.staged_change(worktree, CONFIG, environ)
+    root = worktree.root
+    linked = os.path.islink(os.path.join(root, ".code-query")) or os.path.islink(os.path.join(root, CONFIG))
+    if not linked and (staged is None or staged.mode != "120000"):
+        return None if staged is None or staged.status == "D" else Staged(CONFIG, staged)
+    target, links = repo.committed_path(worktree, CONFIG, environ)
+    if target is None:
+        raise OutsideWorktreeError([Problem("", f"the symlinks this commit carries for {CONFIG} ({', '.join(links)}) "
+                                                "lead outside the worktree or loop; refused")])
+    changes = repo.staged_changes(worktree, links + [target], environ)
+    if not changes:
+        return None
+    entry = repo.index_entries(worktree, [target], environ).get(target)
+    change = changes.get(target)
+    if change is not None and change.status == "U":
+        return Staged(target, change)
+    if entry is None:
+        if not links:
+            return None  # the config itself deleted
+        raise ConfigError([Problem("", f"{CONFIG} is a symlink to {target}, which this commit does not contain; "
+                                       f"`git add {target}` (or remove the link)")])
+    return Staged(target, repo.StagedChange(change.status if change else "M", entry[0], entry[1]))
 
 
 def _memo_path(worktree: Worktree) -> str:
     return memo.path_in(worktree.git_dir, memo.BLOBS)
 
 
-def _check_link_target(path: str) -> int:
-    """A staged symlink (inside the worktree, already checked): judge the file it names."""
-    try:
-        doc = files.read(path, CONFIG)
-        problems = judge.judge(doc.data, doc.text).gate_problems()
-    except FileNotFoundError:
-        problems = [Problem("", f"{CONFIG} is a symlink to a missing file")]
-    except ConfigError as exc:
-        problems = list(exc.problems)
-    return _blocked(problems, path, None) if problems else 0
-
-
-def _blocked(problems: Sequence[Problem], path: str, staged: Optional[bytes], note: Optional[str] = None) -> int:
-    say(f"commit stopped: the staged {CONFIG} is not valid:")
-    _say_problems(problems, CONFIG)
+def _blocked(problems: Sequence[Problem], path: str, staged: Optional[bytes], note: Optional[str] = None,
+             relpath: str = CONFIG) -> int:
+    say(f"commit stopped: the staged {relpath} is not valid:")
+    _say_problems(problems, relpath)
     if note:
         say(note)
     if staged is not None and _worktree_bytes(path) != staged:
-        say(f"(positions refer to the staged version: `git show :{CONFIG}`)")
-    say(f"fix it, `git add {CONFIG}` and commit again")
+        say(f"(positions refer to the staged version: `git show :{relpath}`)")
+    say(f"fix it, `git add {relpath}` and commit again")
     return 1
 
 
@@ -172,40 +206,83 @@ def _worktree_bytes(path: str) -> Optional[bytes]:
         return None
 
 
-def _migrate_staged(worktree: Worktree, staged: repo.StagedChange, path: str, raw: bytes,
-                    text: str, data: Dict[str, Any], verdict: judge.Verdict, environ: Mapping[str, str]) -> int:
+def _migrate_staged(worktree: Worktree, found: Staged, path: str, raw: bytes, text: str,
+                    data: Dict[str, Any], verdict: judge.Verdict, environ: Mapping[str, str]) -> int:
+    relpath, staged = found
     manager = ConfigManager(path, worktree=worktree)
     new = to_file(verdict.result.config, data)
     blob = fmt.dump(new, fmt.detect(text, bom=raw.startswith(_BOM)))
     with hold(manager.lock_path, manager.lock_timeout):
+        filtered = repo.filter_of(worktree, relpath, environ)
         try:
-            # The working-tree file is migrated on its own terms: it keeps its
-            # own line endings and any unstaged edits. One that needs nothing
-            # (already migrated by hand, or gone) is left as it is.
-            worktree_changes: List[str] = []
-            if os.path.lexists(path):
-                migration = manager.migrate_file()
-                if migration.verdict.pending and migration.after is None:
-                    raise ConfigError(migration.verdict.problems)
-                worktree_changes = migration.changes
+            if filtered:
+                worktree_changes = _filtered_worktree(worktree, found, path, filtered, environ)
+            else:
+                worktree_changes = _migrate_worktree(manager, path, describe(data, new))
         except ConfigError as exc:
-            say(f"commit stopped: the staged {CONFIG} needs migrating to schema version 2, "
+            say(f"commit stopped: the staged {relpath} needs migrating to schema version 2, "
                 "but the unstaged edits of the working-tree file cannot be migrated with it:")
-            _say_problems(exc.problems, CONFIG)
-            say(f"nothing was changed. Finish or undo those edits (`git diff {CONFIG}` shows them), then commit again.")
+            _say_problems(exc.problems, relpath)
+            say(f"nothing was changed. Finish or undo those edits (`git diff {relpath}` shows them), then commit again.")
             return 1
-        repo.stage_blob(worktree, CONFIG, staged.mode, blob, environ)
+        sha = repo.stage_blob(worktree, relpath, staged.mode, blob, environ)
         real_index = _partial_commit_index(worktree, environ)
         if real_index is not None:
-            repo.stage_blob(worktree, CONFIG, staged.mode, blob, {**environ, "GIT_INDEX_FILE": real_index})
-    say(f"migrated the staged {CONFIG} to schema version 2; this commit carries the migrated file:")
-    for change in describe(data, new):
-        print(f"  - {change}", file=sys.stderr)
-    if worktree_changes:
-        say("the working-tree file was migrated too")
+            repo.stage_blob(worktree, relpath, staged.mode, blob, {**environ, "GIT_INDEX_FILE": real_index})
+        if filtered and worktree_changes is not None:
+            manager.write_bytes(repo.smudged(worktree, relpath, sha, environ))
+    say(f"migrated the staged {relpath} to schema version 2; this commit carries the migrated file:")
+    staged_changes = describe(data, new)
+    for change in staged_changes:
+        _say_item(change)
+    if filtered:
+        if worktree_changes is not None:
+            say(f"the working-tree file (through the git filter {filtered!r}) now holds the migrated version")
+    elif worktree_changes:
+        own = [c for c in worktree_changes if c not in staged_changes]
+        say("the working-tree file was migrated too" + (", with its unstaged edits:" if own else ""))
+        for change in own:
+            _say_item(change)
     elif os.path.lexists(path):
         say("the working-tree file needed no migration; left as it is")
     return 0
+
+
+def _say_item(text: str) -> None:
+    print(f"  - {escape(text)}", file=sys.stderr)
+
+
+_LOSSES = ("dropped ", "removed ")
+
+
+def _migrate_worktree(manager: ConfigManager, path: str, staged_changes: List[str]) -> List[str]:
+    """Migrate the working-tree file on its own terms: it keeps its own line endings
+    and its unstaged edits. One that needs nothing (already migrated by hand, or
+    gone) is left as it is. A migration that would drop a value the staged file does
+    not lose (an unstaged edit) is refused: nothing may vanish from the user's file."""
+    if not os.path.lexists(path):
+        return []
+    planned = manager.migrate_file(write=False)
+    if planned.verdict.pending and planned.after is None:
+        raise ConfigError(planned.verdict.problems)
+    lost = [c for c in planned.changes if c.startswith(_LOSSES) and c not in staged_changes]
+    if lost:
+        raise ConfigError([Problem("", f"its migration would lose an unstaged value: {change}") for change in lost])
+    return manager.migrate_file().changes
+
+
+def _filtered_worktree(worktree: Worktree, found: Staged, path: str, name: str,
+                       environ: Mapping[str, str]) -> Optional[List[str]]:
+    """A config behind a clean/smudge filter: its working form need not be JSON, so it
+    is judged as git stages it (cleaned). Unchanged since it was staged, it gets the
+    migrated version (smudged); None when there is no working file to update."""
+    if not os.path.lexists(path):
+        return None
+    if repo.cleaned_id(worktree, found.relpath, path, environ) != found.change.sha:
+        raise ConfigError([Problem("", f"it goes through the git filter {name!r} and has unstaged edits; "
+                                       f"only the staged version is checked. Stage them (`git add {found.relpath}`) "
+                                       "or stash them")])
+    return []
 
 
 def _partial_commit_index(worktree: Worktree, environ: Mapping[str, str]) -> Optional[str]:
@@ -250,12 +327,23 @@ def _conflicted(exc: ConflictError, environ: Mapping[str, str]) -> int:
     return 0
 
 
+def _index_only(worktree: Worktree, environ: Mapping[str, str]) -> bool:
+    """A config behind a clean/smudge filter: its working form is the filter's, so
+    the hooks judge it only as staged, at commit. Say so rather than misjudge it."""
+    name = repo.filter_of(worktree, CONFIG, environ) if os.path.lexists(os.path.join(worktree.root, CONFIG)) else None
+    if name:
+        say(f"{CONFIG} goes through the git filter {name!r}: it is checked only as staged, when you commit it")
+    return bool(name)
+
+
 def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     """After a merge or rebase: migrate a pulled legacy file in the working tree."""
     worktree = repo.hook_worktree(cwd, environ)
     if ops.framework(environ) and repo.unchanged_since(worktree, "ORIG_HEAD", CONFIG, environ):
         # The native script asks git this before starting Python; the framework starts
         # us after every pull, and a pull that did not touch the config is none of ours.
+        return 0
+    if _index_only(worktree, environ):
         return 0
     # git re-applies an autostash after this hook: a file rewritten now would make
     # the stash conflict, and the user's edit would stay stranded in it.
@@ -284,7 +372,7 @@ def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = No
     elif migration.changes:
         say(f"migrated {CONFIG} to schema version 2 after the {event}:")
         for change in migration.changes:
-            print(f"  - {change}", file=sys.stderr)
+            _say_item(change)
         say(f"review and commit it: git commit -m 'Migrate the Code Query config' -- {CONFIG}")
     return 0
 
@@ -351,6 +439,8 @@ def after_checkout(environ: Mapping[str, str], cwd: Optional[str] = None) -> int
             # A rebase that only fast-forwards rewrites nothing: no post-rewrite follows.
             return after_update("rebase", environ, cwd)
         return 0  # a rebase checking out its base: post-rewrite deals with the result
+    if _index_only(worktree, environ):
+        return 0
     try:
         _, problems, pending = _working_config(worktree)
     except ConflictError as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import shlex
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence
 
@@ -17,18 +16,24 @@ from ..core.errors import ConfigError
 from ..core.version import __version__
 from ..store.atomic import write_atomic
 from ..store.paths import Worktree, contain
+from ..store.owner import makedirs
 from . import hueyhook, repo, templates
 from .hooks import CONFIG, HOOKS, MERGE_DRIVER
 from .mergedriver import NAME as DRIVER_NAME
 
 CHAINED = ".codequery-gitcfg.orig"
 _MARKER = re.compile(rb"^# codequery-gitcfg-managed: hook=(\S+) version=(\S+)$", re.MULTILINE)
-_PYTHON = re.compile(rb"^python=(.*)$", re.MULTILINE)
+# The interpreter as _quote wrote it: one single-quoted word, which may span lines.
+_PYTHON = re.compile(rb"^python='((?:[^']|'\\'')*)'$", re.MULTILINE)
 _HEAD = 64 * 1024  # our scripts are a few KiB; a foreign hook may be a large binary
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "'\\''") + "'"
+
+
+def _unquote(word: bytes) -> str:
+    return word.replace(b"'\\''", b"'").decode("utf-8", "surrogateescape")
 
 
 def render(hook: str, python: str) -> bytes:
@@ -38,7 +43,8 @@ def render(hook: str, python: str) -> bytes:
     python = python.replace(os.sep, "/")
     text = (template.replace("@HOOK@", hook).replace("@CHAINED@", CHAINED)
             .replace("@VERSION@", __version__).replace("@PYTHON@", _quote(python)))
-    return text.encode("utf-8")
+    # A path that is not UTF-8 comes as surrogates; the script holds its very bytes.
+    return text.encode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,8 @@ def inspect(hooks_dir: str, hook: str) -> HookFile:
     if marker is None or marker.group(1).decode("utf-8", "replace") != hook:
         return HookFile(hook, path, "foreign", head)
     python = _PYTHON.search(head)
-    words = shlex.split(python.group(1).decode("utf-8", "surrogateescape")) if python else []
-    return HookFile(hook, path, "ours", head, marker.group(2).decode("ascii", "replace"), words[0] if words else None)
+    return HookFile(hook, path, "ours", head, marker.group(2).decode("ascii", "replace"),
+                    _unquote(python.group(1)) if python else None)
 
 
 _LEGACY_READ = re.compile(rb"\b(mainDatasetName|datasetName|excludePatterns|createdAt|worktreeInfo)\b")
@@ -139,6 +145,7 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
     when it is already installed (kept current like ours), and the merge driver."""
     hooks_dir = _describe(worktree, environ)
     os.makedirs(hooks_dir, exist_ok=True)
+    exclude_temps(worktree)
     status = 0
     framework = framework_config(worktree)
     for hook in dict.fromkeys(hook_types):
@@ -168,11 +175,9 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
                       "move one of them away and run install again")
                 status = 1
                 continue
-            os.rename(found.path, found.chained)
             kept = os.path.basename(found.chained)
             note = note or f" (the hook that was there is kept as {kept} and runs after ours)"
-        # Atomic: git may start the hook at any moment.
-        write_atomic(found.path, script, mode=0o755)
+        _put(found, script)
         print(f"  {hook}: {'updated' if found.state == 'ours' else 'installed'}{note}")
         advice = reader_advice(hook, found.chained)
         if advice:
@@ -186,6 +191,52 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
         status = install_driver(worktree, python, environ) or status
     print(f"the hooks run {python}")
     return status
+
+
+def _put(found: HookFile, script: bytes) -> None:
+    """Write our script at the hook path, keeping a foreign hook as the chained one.
+
+    The user's hook keeps running whatever fails: it is linked under its chained
+    name first, and our script then replaces the hook path atomically (git may
+    start the hook at any moment). If writing ours fails (a full disk), the
+    extra name goes and the hook is as it was.
+    """
+    if found.state != "foreign":
+        write_atomic(found.path, script, mode=0o755)
+        return
+    try:
+        os.link(found.path, found.chained, follow_symlinks=False)
+        linked = True
+    except OSError:  # no hard links here: rename, and rename back on failure
+        os.rename(found.path, found.chained)
+        linked = False
+    try:
+        write_atomic(found.path, script, mode=0o755)
+    except BaseException:
+        if linked:
+            os.unlink(found.chained)
+        else:
+            os.rename(found.chained, found.path)
+        raise
+
+
+EXCLUDE_LINE = ".cqcfg-*.tmp"
+_EXCLUDE_NOTE = "# codequery-gitcfg: temp files of a write that was killed (removed by the next write)"
+
+
+def exclude_temps(worktree: Worktree) -> None:
+    """Keep our temp files out of ``git status`` and ``git add -A`` (``info/exclude``)."""
+    path = os.path.join(worktree.common_dir, "info", "exclude")
+    try:
+        with open(path, "rb") as f:
+            current = f.read()
+    except FileNotFoundError:
+        current = b""
+    if EXCLUDE_LINE.encode() in current.splitlines():
+        return
+    sep = b"" if not current or current.endswith(b"\n") else b"\n"
+    makedirs(os.path.dirname(path))
+    write_atomic(path, current + sep + f"{_EXCLUDE_NOTE}\n{EXCLUDE_LINE}\n".encode())
 
 
 def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:

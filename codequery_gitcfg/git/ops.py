@@ -11,7 +11,7 @@ import sys
 from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from ..core import fmt, judge, schema
-from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem, ReadError
+from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem, ReadError, capped
 from ..core.reader import MAX_BYTES
 from ..store import files
 from ..store.manager import ConfigManager, migration_of
@@ -45,6 +45,9 @@ class Workspace:
         Containment is checked when each file is opened (``contained``), so one
         refused FILE does not hide the problems of the others.
         """
+        if "" in names:
+            # An empty name would be the current folder once joined to it, or the default file.
+            raise ConfigError([Problem("", "'' is not a file name: name the FILE, or give none for the default one")])
         if names:
             return [(name, name) for name in names]
         worktree = self.worktree
@@ -71,17 +74,29 @@ class Workspace:
                 return real
         return contain(joined, worktree)
 
+    def locate(self, folder: str) -> Optional[Worktree]:
+        """The worktree a file's folder is really in (a submodule's, seen from the superproject)."""
+        return repo.located(folder, self.environ)
+
+    def open(self, path: str) -> ConfigManager:
+        # The worktree already found: one answer for the containment check and the
+        # manager's own; the lock follows the worktree the file is really in.
+        return ConfigManager(path, worktree=self.worktree, finder=self.locate)
+
     def manager(self, name: Optional[str]) -> Tuple[ConfigManager, str]:
-        label, path = self.targets([name] if name else [])[0]
+        label, path = self.targets([name] if name is not None else [])[0]
         self.contained(path)
-        # The worktree already found: one answer for the check above and for the
-        # manager's own containment and lock path.
-        return ConfigManager(os.path.join(self.cwd, label), worktree=self.worktree), label
+        return self.open(os.path.join(self.cwd, label)), label
 
 
 def _inside(path: str, folder: str) -> bool:
     path, folder = os.path.normcase(path), os.path.normcase(folder)
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _print(problems: Sequence[Problem], label: Optional[str]) -> None:
+    for line in capped(problems, label):
+        print(line, file=sys.stderr)
 
 
 STDIN = "-"
@@ -209,7 +224,7 @@ def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False
                 style = fmt.detect(text, bom=raw.startswith(b"\xef\xbb\xbf"))
                 migration = migration_of(text, data, style, contract=contract)
             else:
-                manager = ConfigManager(space.contained(path, read_only=check), worktree=space.worktree)
+                manager = space.open(space.contained(path, read_only=check))
                 migration = manager.migrate_file(write=not check, contract=contract)
         except FileNotFoundError:
             out.problems(label, [Problem("", "file not found")], unreadable=True)

@@ -10,11 +10,13 @@ agree (tests/test_gitrepo.py checks them side by side).
 from __future__ import annotations
 
 import os
+import posixpath
 import re
-from typing import TYPE_CHECKING, Dict, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
 
-from ..core.errors import GitError
-from ..store.paths import Worktree
+from ..core.errors import GitError, Problem
+from ..store.files import read_bytes
+from ..store.paths import Worktree, inside
 
 if TYPE_CHECKING:
     import subprocess
@@ -34,6 +36,7 @@ def _repo_env(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+_REPO_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE")
 _DISCOVERY_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
                    "GIT_DISCOVERY_ACROSS_FILESYSTEM")
 _located: Dict[Tuple[str, Tuple[Optional[str], ...]], Tuple[Tuple[int, ...], Optional[Worktree]]] = {}
@@ -122,12 +125,20 @@ def locate(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = N
     system; anything else is one ``git rev-parse``."""
     environ = _repo_env(os.environ if environ is None else environ)
     folder = _real_folder(start)
+    # Where the file is decides, not a GIT_DIR in the environment (see find_worktree).
+    found = _located_at(folder, {k: v for k, v in environ.items() if k not in _REPO_VARS})
+    if found is None and "GIT_DIR" in environ:
+        found = _by_environment(folder, environ)
+    return found
+
+
+def _located_at(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
     # Ask from the nearest folder that has a .git, searched up the path as written,
     # as GitPython does: git itself would search up the physical path, which
     # leaves the repository through a symlinked folder or answers nothing from
     # inside the git directory, and containment would then be off.
     probe = folder
-    while "GIT_DIR" not in environ and not os.path.lexists(os.path.join(probe, ".git")):
+    while not os.path.lexists(os.path.join(probe, ".git")):
         parent = os.path.dirname(probe)
         if parent == probe:
             probe = folder
@@ -154,14 +165,21 @@ def locate(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = N
 
 
 def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
-    """The worktree containing ``start`` (a file or folder), or None outside any."""
+    """The worktree containing ``start`` (a file or folder), or None outside any.
+
+    Where the file is decides, not a GIT_DIR left in the environment: a hook of
+    a superproject and the API inside its submodule must find the same worktree
+    (one lock, one containment). Only when that finds nothing does a GIT_DIR
+    count (a work tree git knows only from the environment), taken relative to
+    the current folder as git takes it, and only for a ``start`` inside it.
+    """
     import git
 
     environ = os.environ if environ is None else environ
     folder = _real_folder(start)
     if "GIT_DIR" in environ:
-        # GitPython's Repo(path) would ignore the GIT_DIR that git set for a hook.
-        return discover(folder, environ)
+        # GitPython's Repo(path) would read GIT_WORK_TREE from os.environ: plain git, without it.
+        return locate(folder, environ)
     try:
         repo = git.Repo(folder, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -176,6 +194,29 @@ def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, st
         )
     finally:
         repo.close()
+
+
+def _by_environment(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
+    """The worktree GIT_DIR names (taken from the current folder, as git takes it), for a
+    ``folder`` inside it: a work tree git knows only from the environment."""
+    found = discover(os.getcwd(), anchored(environ))
+    return found if found is not None and inside(folder, found.root) else None
+
+
+def located(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
+    """The worktree ``folder`` is really in, whatever GIT_DIR the environment names."""
+    return locate(folder, {k: v for k, v in environ.items() if k not in _REPO_VARS})
+
+
+def anchored(environ: Mapping[str, str]) -> Dict[str, str]:
+    """``environ`` with relative repository variables made absolute from the current
+    folder, as git reads them, so that git can be run from another folder."""
+    env = dict(environ)
+    for name in _REPO_VARS:
+        value = env.get(name)
+        if value and not os.path.isabs(value):
+            env[name] = os.path.abspath(value)
+    return env
 
 
 def run_git(args: Sequence[str], cwd: Optional[str] = None, input: Optional[bytes] = None,
@@ -210,18 +251,42 @@ class StagedChange(NamedTuple):
     sha: str  # the staged blob ("0" * 40 when deleted or unmerged)
 
 
+_LAYOUT = ("--show-toplevel", "--absolute-git-dir", "--git-common-dir")
+
+
 def discover(cwd: Optional[str], environ: Mapping[str, str]) -> Optional[Worktree]:
     """git's own answer in one ``rev-parse``: for hot paths (hooks, ``validate``), where
-    importing GitPython would cost more than the whole check. None outside a worktree."""
+    importing GitPython would cost more than the whole check. None outside a worktree;
+    a repository git refuses to use (dubious ownership) raises with git's reason."""
     folder = os.path.abspath(cwd or os.getcwd())
-    proc = run_git(["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
-                   cwd=folder, environ=environ, check=False)
-    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
-    if proc.returncode != 0 or len(lines) < 3:
+    proc = run_git(["rev-parse", *_LAYOUT], cwd=folder, environ=environ, check=False)
+    if proc.returncode != 0:
+        _refused(proc.stderr)
         return None
+    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    if len(lines) != 4:
+        # rev-parse has no -z: a path holding a newline makes more lines than
+        # answers. Then one question per call, each answer ending in one newline.
+        lines = [_one(folder, option, environ) for option in _LAYOUT]
+        if "" in lines:
+            return None
     root, git_dir, common = lines[:3]
     # --git-common-dir may answer relative to the folder git ran in.
     return Worktree(os.path.realpath(root), os.path.realpath(git_dir), os.path.realpath(os.path.join(folder, common)))
+
+
+def _one(folder: str, option: str, environ: Mapping[str, str]) -> str:
+    proc = run_git(["rev-parse", option], cwd=folder, environ=environ, check=False)
+    out = proc.stdout.decode("utf-8", "surrogateescape")
+    return out[:-1] if proc.returncode == 0 and out.endswith("\n") else ""
+
+
+def _refused(stderr: bytes) -> None:
+    """git found a repository but will not use it: say why, not "not a repository"."""
+    message = stderr.decode("utf-8", "replace").strip()
+    if "dubious ownership" in message:
+        lines = message.replace("fatal: ", "git refuses this repository: ", 1).splitlines()
+        raise GitError([Problem("", line.strip()) for line in lines if line.strip()])
 
 
 def hook_worktree(cwd: Optional[str], environ: Mapping[str, str]) -> Worktree:
@@ -233,30 +298,43 @@ def hook_worktree(cwd: Optional[str], environ: Mapping[str, str]) -> Worktree:
 
 
 STAGED_VAR = "CODEQUERY_GITCFG_STAGED"
+STAGED_FOR = ".code-query/config.json"  # the one path the installed script asks git about
 
 
 def staged_change(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Optional[StagedChange]:
     """How the index being committed (GIT_INDEX_FILE) changes ``relpath`` from HEAD; None if not at all.
 
-    The installed pre-commit script has already asked git this (``git diff --cached
-    --raw``) and hands the answer over in CODEQUERY_GITCFG_STAGED; one git call saved.
+    The installed pre-commit script has already asked git this for the config
+    (``git diff --cached --raw``) and hands the answer over in CODEQUERY_GITCFG_STAGED;
+    one git call saved.
     """
     target = relpath.replace(os.sep, "/")
-    given = environ.get(STAGED_VAR)
+    given = environ.get(STAGED_VAR) if target == STAGED_FOR else None
     if given:
         found = _find_record([tuple(line.split("\t", 1)) for line in given.splitlines() if "\t" in line], target)
         if found is not False:
             return found
         # Not what our script hands over (set by hand, or by another tool): ask git.
+    return staged_changes(worktree, [target], environ).get(target)
+
+
+def staged_changes(worktree: Worktree, relpaths: Sequence[str], environ: Mapping[str, str]) -> Dict[str, StagedChange]:
+    """``staged_change`` of several paths in one git call, by path."""
     out = run_git(
-        ["diff", "--cached", "--raw", "--no-abbrev", "--no-renames", "--no-color", "-z", "--", relpath],
+        ["diff", "--cached", "--raw", "--no-abbrev", "--no-renames", "--no-color", "-z", "--",
+         *[_literal(p) for p in relpaths]],
         cwd=worktree.root, environ=environ,
     ).stdout.decode("utf-8", "surrogateescape")
     fields = out.split("\0")
-    found = _find_record(list(zip(fields[::2], fields[1::2])), target)
-    if found is False:
-        raise GitError(f"cannot read git's answer about the staged {target}")
-    return found
+    records = list(zip(fields[::2], fields[1::2]))
+    changes: Dict[str, StagedChange] = {}
+    for path in relpaths:
+        found = _find_record(records, path)
+        if found is False:
+            raise GitError(f"cannot read git's answer about the staged {path}")
+        if found is not None:
+            changes[path] = found
+    return changes
 
 
 _RAW = re.compile(r":?([0-7]{6}) ([0-7]{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([A-Z][0-9]*)")
@@ -282,6 +360,51 @@ def unchanged_since(worktree: Worktree, rev: str, relpath: str, environ: Mapping
     return proc.returncode == 0
 
 
+def _literal(relpath: str) -> str:
+    return ":(literal)" + relpath.replace(os.sep, "/")
+
+
+def index_entries(worktree: Worktree, relpaths: Sequence[str], environ: Mapping[str, str]) -> Dict[str, Tuple[str, str]]:
+    """(mode, blob) of each path in the index being committed (merged entries only)."""
+    out = run_git(["ls-files", "-s", "-z", "--", *[_literal(p) for p in relpaths]],
+                  cwd=worktree.root, environ=environ).stdout.decode("utf-8", "surrogateescape")
+    entries: Dict[str, Tuple[str, str]] = {}
+    for record in out.split("\0"):
+        meta, _, path = record.partition("\t")
+        if path in relpaths and meta:
+            mode, sha, stage = meta.split()
+            if stage == "0":
+                entries[path] = (mode, sha)
+    return entries
+
+
+MAX_LINKS = 40  # as the kernel's limit on symlinks in one path
+
+
+def committed_path(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Tuple[Optional[str], List[str]]:
+    """Where ``relpath`` leads in the index, following the symlinks the commit carries
+    (a committed ``.code-query`` or ``config.json`` link): the path of the file every
+    reader of a checkout opens, and the links on the way. The path is None when the
+    links leave the worktree or loop."""
+    parts = relpath.split("/")
+    links: List[str] = []
+    while True:
+        prefixes = ["/".join(parts[:i + 1]) for i in range(len(parts))]
+        entries = index_entries(worktree, prefixes, environ)
+        link = next((p for p in prefixes if entries.get(p, ("",))[0] == "120000"), None)
+        if link is None:
+            return "/".join(parts), links
+        if len(links) >= MAX_LINKS:
+            return None, links
+        links.append(link)
+        target = read_blob(worktree, entries[link][1], environ).decode("utf-8", "surrogateescape")
+        rest = parts[len(link.split("/")):]
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(link), target, *rest))
+        if target.startswith("/") or joined == ".." or joined.startswith("../"):
+            return None, links
+        parts = joined.split("/")
+
+
 def read_blob(worktree: Worktree, sha: str, environ: Mapping[str, str]) -> bytes:
     return run_git(["cat-file", "blob", sha], cwd=worktree.root, environ=environ).stdout
 
@@ -304,11 +427,34 @@ def committed(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> O
     return Commit(blob.stdout.decode("ascii").strip(), short, subject)
 
 
-def stage_blob(worktree: Worktree, relpath: str, mode: str, data: bytes, environ: Mapping[str, str]) -> None:
+def stage_blob(worktree: Worktree, relpath: str, mode: str, data: bytes, environ: Mapping[str, str]) -> str:
     """Store ``data`` as it is (no filters) and point the index entry of ``relpath`` at it."""
     sha = run_git(["hash-object", "-w", "--stdin"], cwd=worktree.root, input=data, environ=environ).stdout
-    entry = f"{mode},{sha.decode('ascii').strip()},{relpath.replace(os.sep, '/')}"
+    blob = sha.decode("ascii").strip()
+    entry = f"{mode},{blob},{relpath.replace(os.sep, '/')}"
     run_git(["update-index", "--cacheinfo", entry], cwd=worktree.root, environ=environ)
+    return blob
+
+
+# -- clean/smudge filters ---------------------------------------------------------
+def filter_of(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Optional[str]:
+    """The git filter (``filter`` attribute) that ``relpath`` goes through, None if none."""
+    out = run_git(["check-attr", "-z", "filter", "--", relpath], cwd=worktree.root, environ=environ,
+                  check=False).stdout.decode("utf-8", "surrogateescape").split("\0")
+    value = out[2] if len(out) > 2 else "unspecified"
+    return None if value in ("unspecified", "unset", "") else value
+
+
+def cleaned_id(worktree: Worktree, relpath: str, path: str, environ: Mapping[str, str]) -> str:
+    """The blob id the working file ``path`` would be staged as: through the clean filter."""
+    out = run_git(["hash-object", f"--path={relpath}", "--stdin"], cwd=worktree.root, environ=environ,
+                  input=read_bytes(path)[0]).stdout
+    return out.decode("ascii").strip()
+
+
+def smudged(worktree: Worktree, relpath: str, sha: str, environ: Mapping[str, str]) -> bytes:
+    """Blob ``sha`` as a checkout of ``relpath`` writes it: through the smudge filter."""
+    return run_git(["cat-file", "--filters", f"--path={relpath}", sha], cwd=worktree.root, environ=environ).stdout
 
 
 class IgnoreRule(NamedTuple):

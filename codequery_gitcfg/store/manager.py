@@ -12,7 +12,7 @@ from ..core.migrate import CURRENT_SCHEMA_VERSION, describe, kept_aliases, legac
 from ..core.schema import KNOWN_MODELS
 from . import cache, files, memo, owner
 from .locking import DEFAULT_TIMEOUT, hold
-from .paths import Held, Worktree, swapped
+from .paths import Held, Worktree, inside, swapped
 
 Finder = Callable[[str], Optional[Worktree]]
 
@@ -83,6 +83,7 @@ class ConfigManager:
         self.lock_timeout = lock_timeout
         self._worktree = worktree
         self._held: Optional[Held] = None
+        self._owners: Dict[str, Optional[Worktree]] = {}
 
     # -- paths -----------------------------------------------------------
     @property
@@ -121,8 +122,23 @@ class ConfigManager:
 
     @property
     def lock_path(self) -> str:
+        real = self.path
+        wt = self._owner(real)
+        return wt.lock_path(real) if wt else real + ".lock"
+
+    def _owner(self, real: str) -> Optional[Worktree]:
+        """The innermost worktree the file really is in: one lock for one file, whatever
+        path reaches it (a submodule's config from the superproject, or through a symlink)."""
         wt = self.worktree
-        return wt.lock_path(self.path) if wt else self.path + ".lock"
+        folder = os.path.dirname(real)
+        if self._finder is None or (wt is not None and folder == os.path.dirname(wt.default_config)):
+            return wt
+        if folder not in self._owners:
+            found = self._finder(folder)
+            if wt is not None and (found is None or not inside(found.root, wt.root)):
+                found = wt
+            self._owners[folder] = found
+        return self._owners[folder]
 
     @property
     def verdicts(self) -> Optional[memo.Verdicts]:
@@ -290,6 +306,11 @@ class ConfigManager:
 
     def _write(self, data: Dict[str, Any], style: fmt.Style) -> None:
         self._write_bytes(fmt.dump(data, style))
+
+    def write_bytes(self, data: bytes) -> None:
+        """Replace the file with ``data`` as it is (a hook's checkout of a filtered config);
+        the caller holds the lock."""
+        self._write_bytes(data)
 
     def _write_bytes(self, data: bytes) -> None:
         path = self.path

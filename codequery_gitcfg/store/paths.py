@@ -30,6 +30,11 @@ class Worktree(NamedTuple):
 
 
 
+def inside(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or below it (both resolved)."""
+    return _inside(path, folder)
+
+
 def _inside(path: str, folder: str) -> bool:
     path, folder = os.path.normcase(path), os.path.normcase(folder)
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
