@@ -292,7 +292,7 @@ def cmd_init(args: argparse.Namespace) -> int:
             raise ConfigError(errors)
     if not manager.create_default_config(args.dataset_name):
         raise ConfigError(f"{label} already exists; edit it with `codequery-gitcfg set`")
-    print(f"created {label}")
+    print(f"created {escape(label)}")
     worktree = _workspace().worktree
     if worktree is not None:
         rule = ignored_by(worktree, os.path.relpath(manager.path, worktree.root), os.environ)

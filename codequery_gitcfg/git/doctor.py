@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Tuple
 
 from ..core import env, judge
-from ..core.errors import ConfigError, Problem
+from ..core.errors import ConfigError, Problem, escape
 from ..core.migrate import detect_version, kept_aliases
 from ..core.version import __version__
 from ..store import files
@@ -136,7 +136,7 @@ def _config_lines(worktree: Worktree, environ: Mapping[str, str], report: Report
         report.fixes.append((CONFIG, Problem("", message, 1, 1)))
     else:
         lines.append("             no migration pending")
-    lines.append(f"lock:        {manager.lock_path}")
+    lines.append(f"lock:        {escape(manager.lock_path)}")
     report.facts["lock"] = manager.lock_path
 
 
@@ -164,17 +164,17 @@ def examine(worktree: Worktree, python: str, environ: Mapping[str, str]) -> Repo
     hooks_dir, configured = repo.hooks_path(worktree, environ)
     framework = framework_config(worktree)
     report.facts.update(version=__version__, python=python, worktree=worktree.root, hooks_path=hooks_dir, hooks={})
-    report.lines.append(f"codequery-gitcfg {__version__}, Python {python}")
-    report.lines.append(f"worktree:    {worktree.root}")
+    report.lines.append(f"codequery-gitcfg {__version__}, Python {escape(python)}")
+    report.lines.append(f"worktree:    {escape(worktree.root)}")
     where = f"core.hooksPath = {configured}" if configured is not None else "core.hooksPath not set"
-    report.lines.append(f"hooks path:  {hooks_dir} ({where})")
+    report.lines.append(escape(f"hooks path:  {hooks_dir} ({where})"))
     for hook in HOOKS:
         found = inspect(hooks_dir, hook)
         healthy, said = judge_hook(found, framework)
         report.facts["hooks"][hook] = {"ok": healthy, "message": said}
         if not healthy:
             report.fixes.append(("", Problem("", f"{hook} hook: {said}")))
-        report.lines.append(f"  {hook:<14} {'ok ' if healthy else 'FIX'} {said}")
+        report.lines.append(f"  {hook:<14} {'ok ' if healthy else 'FIX'} {escape(said)}")
         advice = reader_advice(hook, found.chained if found.state == "ours" else found.path)
         if advice:
             report.lines.append(f"  {'':<14} note {advice}")

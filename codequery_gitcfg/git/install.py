@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence
 
-from ..core.errors import ConfigError
+from ..core.errors import ConfigError, escape
 from ..core.version import __version__
 from ..store.atomic import write_atomic
 from ..store.paths import Worktree, contain
@@ -135,7 +135,7 @@ def framework_config(worktree: Worktree) -> str:
 
 def _describe(worktree: Worktree, environ: Mapping[str, str]) -> str:
     hooks_dir, configured = repo.hooks_path(worktree, environ)
-    print(f"hooks folder: {hooks_dir}" + (f" (core.hooksPath = {configured})" if configured is not None else ""))
+    print(escape(f"hooks folder: {hooks_dir}" + (f" (core.hooksPath = {configured})" if configured is not None else "")))
     return hooks_dir
 
 
@@ -155,7 +155,7 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
             print(f"  {hook}: already installed")
             advice = reader_advice(hook, found.chained)
             if advice:
-                print(f"    note: {advice}")
+                print(f"    note: {escape(advice)}")
             continue
         note = ""
         listed = [i for i in FRAMEWORK_IDS.get(hook, ()) if i in framework]
@@ -171,25 +171,25 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
                     "and run `codequery-gitcfg uninstall`)")
         if found.state == "foreign":
             if os.path.lexists(found.chained):
-                print(f"  {hook}: NOT installed: {found.path} is not ours and {found.chained} already exists; "
-                      "move one of them away and run install again")
+                print(escape(f"  {hook}: NOT installed: {found.path} is not ours and {found.chained} already exists; "
+                             "move one of them away and run install again"))
                 status = 1
                 continue
             kept = os.path.basename(found.chained)
             note = note or f" (the hook that was there is kept as {kept} and runs after ours)"
         _put(found, script)
-        print(f"  {hook}: {'updated' if found.state == 'ours' else 'installed'}{note}")
+        print(escape(f"  {hook}: {'updated' if found.state == 'ours' else 'installed'}{note}"))
         advice = reader_advice(hook, found.chained)
         if advice:
-            print(f"    note: {advice}")
+            print(f"    note: {escape(advice)}")
     post_commit = inspect(hooks_dir, "post-commit")  # after ours: it may have just moved
     if huey or hueyhook.where(post_commit):
         done, said = hueyhook.install(post_commit, python)
-        print(said)
+        print(escape(said))
         status = status if done else 1
     if driver:
         status = install_driver(worktree, python, environ) or status
-    print(f"the hooks run {python}")
+    print(f"the hooks run {escape(python)}")
     return status
 
 
@@ -256,7 +256,7 @@ def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:
             done.append(f"  {hook}: restored the hook that was there before")
     done += hueyhook.uninstall(inspect(hooks_dir, "post-commit"))  # after ours, which may chain to it
     done += uninstall_driver(worktree, environ)
-    print("\n".join(done) if done else "  no codequery-gitcfg hooks here")
+    print("\n".join(escape(line) for line in done) if done else "  no codequery-gitcfg hooks here")
     return 0
 
 

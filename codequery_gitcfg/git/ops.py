@@ -11,7 +11,7 @@ import sys
 from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from ..core import fmt, judge, schema
-from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem, ReadError, capped
+from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem, ReadError, REPORT_LIMIT, escape
 from ..core.reader import MAX_BYTES
 from ..store import files
 from ..store.manager import ConfigManager, migration_of
@@ -94,11 +94,6 @@ def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
-def _print(problems: Sequence[Problem], label: Optional[str]) -> None:
-    for line in capped(problems, label):
-        print(line, file=sys.stderr)
-
-
 STDIN = "-"
 STDIN_LABEL = "<stdin>"
 
@@ -113,11 +108,14 @@ class Output:
         self.stream = stream
 
     def _write(self, line: str) -> None:
-        print(line, file=self.stream or sys.stderr)
+        print(escape(line), file=self.stream or sys.stderr)
 
     def problems(self, label: str, problems: Sequence[Problem], *, unreadable: bool = False) -> None:
-        for problem in problems:
+        for problem in problems[:REPORT_LIMIT]:
             self._write(self.render(problem, label))
+        more = len(problems) - REPORT_LIMIT
+        if more > 0:  # a hostile file can hold hundreds of thousands
+            self._write(f"... and {more} more problem{'s' if more > 1 else ''}")
 
     def render(self, problem: Problem, label: str) -> str:
         return problem.render(label)
