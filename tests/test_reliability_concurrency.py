@@ -385,3 +385,156 @@ def test_cache_sees_every_same_size_rewrite(tmp_path: Path) -> None:
             stale += 1
     report("concurrency.cache_same_size_rewrites", rewrites=rounds, stale_reads=stale)
     assert stale == 0, f"{stale} of {rounds} loads returned a stale cached config"
+
+
+# -- issue 12, item 5: temp names of neighbouring files ----------------------------------------
+def test_cleanup_of_one_file_never_matches_a_longer_neighbours_temp_file(tmp_path: Path) -> None:
+    from codequery_gitcfg.store import atomic
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    theirs = [".cqcfg-config.json.local.abcd1234.tmp", ".cqcfg-config.json.abcd1234.x.tmp",
+              ".cqcfg-config.json.a.abcd1234.tmp"]
+    mine = ".cqcfg-config.json.k2_9zzab.tmp"
+    for name in theirs + [mine]:
+        (folder / name).write_text("{")
+    assert atomic.remove_stale_temps(str(folder / "config.json")) == 1
+    assert sorted(os.listdir(folder)) == sorted(theirs)
+
+
+def _write_many(cfg: str, rounds: int) -> None:
+    manager = ConfigManager(cfg)
+    for i in range(rounds):
+        manager.save_config(full_config(batch_size=1 + i % 1000))
+
+
+def test_config_json_and_config_json_local_written_at_once(tmp_path: Path) -> None:
+    cfg = init_repo(tmp_path / "repo")
+    local = cfg.parent / "config.json.local"
+    local.write_bytes(cfg.read_bytes())
+    rounds = scaled(120, 3000)
+    errlog = tmp_path / "writers.stderr"
+    pids = [fork_call(_write_many, str(path), rounds, stderr_path=str(errlog)) for path in (cfg, local)]
+    statuses = wait_pids(pids, seconds(120, 3600))
+    log = errlog.read_text() if errlog.exists() else ""
+    report("concurrency.prefix_neighbours", writes=2 * rounds,
+           failed_writers=sum(1 for s in statuses.values() if s != 0))
+    assert all(s == 0 for s in statuses.values()), f"a writer failed:\n{log[-3000:]}"
+    assert read_valid(local)["processing"]["batch_size"] == 1 + (rounds - 1) % 1000
+
+
+# -- issue 12, item 4: one lock per real file ---------------------------------------------------
+def _git(cwd: "str | os.PathLike[str]", *args: str, env: Optional[Dict[str, str]] = None) -> str:
+    proc = subprocess.run(["git", "-c", "protocol.file.allow=always", *args], cwd=cwd, capture_output=True,
+                          text=True, env=env)
+    assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
+    return proc.stdout
+
+
+class Nested:
+    """A superproject whose submodule ``sub`` holds a config, and the paths that reach it."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.upstream = tmp_path / "upstream"
+        init_repo(self.upstream)
+        self.top = tmp_path / "super"
+        init_repo(self.top)
+        _git(self.top, "submodule", "add", "-q", str(self.upstream), "sub")
+        _git(self.top, "commit", "-qm", "submodule")
+        self.sub = self.top / "sub"
+        self.cfg = self.sub / CONFIG_REL
+        (self.sub / "cfg-link").symlink_to(".code-query")
+        assert (self.top / ".git" / "modules" / "sub").is_dir()
+
+    def managers(self) -> Dict[str, Callable[[], ConfigManager]]:
+        from codequery_gitcfg.git import ops
+
+        def cli_from_top() -> ConfigManager:
+            return ops.Workspace(cwd=str(self.top), environ={}).manager("sub/" + CONFIG_REL)[0]
+
+        def cli_in_sub() -> ConfigManager:
+            return ops.Workspace(cwd=str(self.sub), environ={}).manager(None)[0]
+
+        def relative_git_dir() -> ConfigManager:
+            # As git sets it for a hook (GIT_DIR=.git, relative), the API called from the submodule.
+            os.chdir(self.sub)
+            os.environ["GIT_DIR"] = ".git"
+            try:
+                manager = ConfigManager(CONFIG_REL)
+                manager.lock_path
+            finally:
+                del os.environ["GIT_DIR"]
+            return manager
+
+        return {
+            "cli --file from the superproject": cli_from_top,
+            "cli inside the submodule": cli_in_sub,
+            "api inside the submodule": lambda: ConfigManager(self.cfg),
+            "api through a symlink": lambda: ConfigManager(self.sub / "cfg-link" / "config.json"),
+            "api from the superproject's path": lambda: ConfigManager(self.top / "sub" / ".code-query" / "config.json"),
+            "api with a relative GIT_DIR": relative_git_dir,
+        }
+
+
+def test_every_path_to_a_submodule_config_takes_one_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    nested = Nested(tmp_path)
+    expected = str((nested.top / ".git" / "modules" / "sub" / "codequery-gitcfg" / ".code-query%config.json.lock"))
+    cwd = os.getcwd()
+    try:
+        locks = {name: make().lock_path for name, make in nested.managers().items()}
+    finally:
+        os.chdir(cwd)
+    assert locks == {name: os.path.realpath(expected) for name in locks}, locks
+
+
+def test_a_relative_git_dir_keeps_containment_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codequery_gitcfg.core.errors import OutsideWorktreeError
+
+    cfg = init_repo(tmp_path / "repo")
+    (tmp_path / "outside.json").write_text(json.dumps(full_config()))
+    cfg.unlink()
+    cfg.symlink_to(tmp_path / "outside.json")
+    monkeypatch.chdir(tmp_path / "repo")
+    monkeypatch.setenv("GIT_DIR", ".git")
+    with pytest.raises(OutsideWorktreeError, match="outside the worktree"):
+        ConfigManager(CONFIG_REL).load_config()
+    cfg.unlink()
+    cfg.write_text(json.dumps(full_config()))
+    manager = ConfigManager(CONFIG_REL)
+    assert manager.lock_path == str((tmp_path / "repo" / ".git" / "codequery-gitcfg" / ".code-query%config.json.lock"))
+    manager.update_processing_mode("auto")
+    assert subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=tmp_path / "repo", capture_output=True,
+                          text=True, env={k: v for k, v in os.environ.items() if k != "GIT_DIR"}).stdout == " M .code-query/config.json\n"
+
+
+def _append_patterns(make_name: str, top: str, prefix: str, rounds: int) -> None:
+    nested = Nested.__new__(Nested)
+    nested.top = Path(top)
+    nested.sub = nested.top / "sub"
+    nested.cfg = nested.sub / CONFIG_REL
+    manager = nested.managers()[make_name]()
+    for i in range(rounds):
+        manager.update(lambda d: d.__setitem__("exclude_patterns", d.get("exclude_patterns", []) + [f"{prefix}{i}/*"]))
+
+
+def test_writer_pairs_on_a_submodule_config_lose_nothing(tmp_path: Path) -> None:
+    """Every pair of paths to one submodule config, writing at once: no lost update,
+    no writer deleting the other's temp file."""
+    nested = Nested(tmp_path)
+    names = list(nested.managers())
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    rounds = scaled(15, 300)
+    errlog = tmp_path / "writers.stderr"
+    failed = 0
+    for n, (a, b) in enumerate(pairs):
+        nested.cfg.write_text(json.dumps(full_config(), indent=2) + "\n")
+        pids = [fork_call(_append_patterns, name, str(nested.top), f"w{n}{side}-", rounds, stderr_path=str(errlog))
+                for side, name in (("a", a), ("b", b))]
+        statuses = wait_pids(pids, seconds(120, 1800))
+        failed += sum(1 for s in statuses.values() if s != 0)
+        kept = [p for p in read_valid(nested.cfg)["exclude_patterns"] if p.startswith(f"w{n}")]
+        assert len(kept) == 2 * rounds, f"{a} + {b}: {2 * rounds - len(kept)} updates lost"
+    log = errlog.read_text() if errlog.exists() else ""
+    report("concurrency.submodule_writer_pairs", pairs=len(pairs), updates=2 * rounds * len(pairs),
+           failed_writers=failed)
+    assert failed == 0, log[-3000:]

@@ -531,5 +531,130 @@ def test_readonly_error_names_path(readonly_repo: Tuple[str, Path], what: str, t
     assert not unnamed, f"read-only {what} ({technique}): errors do not name {cfg}:\n" + "\n".join(unnamed)
 
 
+# -- issue 12, item 7: install on a full disk ------------------------------------------------
+FOREIGN = "#!/bin/sh\necho foreign-ran >> \"$(git rev-parse --absolute-git-dir)/../foreign.log\"\n"
+
+
+def _foreign_hooked(tmp_path: Path) -> Tuple[Path, Path]:
+    root = tmp_path / "repo"
+    init_repo(root)
+    hook = root / ".git" / "hooks" / "pre-commit"
+    hook.write_text(FOREIGN)
+    hook.chmod(0o755)
+    return root, hook
+
+
+def _install_child(root: str, out: str) -> None:
+    from codequery_gitcfg.git import install
+    from codequery_gitcfg.git.repo import find_worktree
+
+    worktree = find_worktree(root, {})
+    assert worktree is not None
+    os.chdir(root)
+    with open(out, "w") as f:
+        _limit_file_size_to(1024)  # our script is ~4 KiB: its write fails, info/exclude fits
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                install.install(worktree, ["pre-commit"], sys.executable, {})
+        except OSError as exc:
+            f.write(errno.errorcode.get(exc.errno or 0, "?"))
+
+
+def _limit_file_size_to(limit: int) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def _assert_foreign_hook_intact(root: Path, hook: Path) -> None:
+    assert hook.read_text() == FOREIGN and os.access(hook, os.X_OK)
+    assert sorted(p.name for p in hook.parent.iterdir() if not p.name.endswith(".sample")) == ["pre-commit"]
+    (root / "x").write_text("x")
+    subprocess.run(["git", "add", "x"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "x"], cwd=root, check=True)
+    assert (root / "foreign.log").read_text() == "foreign-ran\n", "the user's hook no longer runs"
+
+
+def test_install_on_a_full_disk_keeps_the_users_hook(tmp_path: Path) -> None:
+    root, hook = _foreign_hooked(tmp_path)
+    out = tmp_path / "child.out"
+    pid = fork_call(_install_child, str(root), str(out))
+    assert wait_pids([pid], 60)[pid] == 0
+    assert out.read_text() == "EFBIG", "the install should have failed on the full disk"
+    _assert_foreign_hook_intact(root, hook)
+    report("faults.install_full_disk", installs_refused=1)
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["hard links", "no hard links"])
+def test_install_rolls_back_when_writing_ours_fails(tmp_path: Path, links: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codequery_gitcfg.git import install
+
+    root, hook = _foreign_hooked(tmp_path)
+    if not links:
+        def no_link(*args: Any, **kwargs: Any) -> None:
+            raise OSError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", no_link)
+
+    def full(path: str, data: bytes, mode: Optional[int] = None) -> bool:
+        if os.path.basename(path) == "pre-commit":
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+        return atomic.write_atomic(path, data, mode)
+
+    monkeypatch.setattr(install, "write_atomic", full)
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()) as err:
+            code = cli.main(["install"])
+    finally:
+        os.chdir(cwd)
+    monkeypatch.undo()
+    assert code == 1 and "No space left on device" in err.getvalue()
+    _assert_foreign_hook_intact(root, hook)
+
+
+# -- issue 12, item 9: ownership under sudo ---------------------------------------------------
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root, as under sudo")
+def test_sudo_set_keeps_the_repository_usable_by_its_owner(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no 'nobody' user")
+    base = Path(tempfile.mkdtemp(prefix="cq-sudo-"))
+    try:
+        base.chmod(0o755)
+        cfg = init_repo(base / "repo")
+        for folder, dirs, names in os.walk(base):
+            for name in [folder] + [os.path.join(folder, n) for n in dirs + names]:
+                os.lchown(name, nobody.pw_uid, nobody.pw_gid)
+        owner = (nobody.pw_uid, nobody.pw_gid)
+        monkeypatch.setenv("SUDO_UID", str(nobody.pw_uid))  # git trusts root's sudo of the owner
+        monkeypatch.chdir(cfg.parent.parent)
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            assert cli.main(["set", "processing.batch_size", "11"]) == 0, err.getvalue()
+        ours = cfg.parent.parent / ".git" / "codequery-gitcfg"
+        made = [cfg, ours] + list(ours.iterdir())
+        assert {str(p): (p.stat().st_uid, p.stat().st_gid) for p in made} == {str(p): owner for p in made}
+        cfg.unlink()
+        shutil.rmtree(cfg.parent)
+        with contextlib.redirect_stdout(io.StringIO()):
+            assert cli.main(["init"]) == 0
+        assert (cfg.stat().st_uid, cfg.stat().st_gid) == owner
+        assert (cfg.parent.stat().st_uid, cfg.parent.stat().st_gid) == owner
+        _warm_up(tmp_path)
+        out = base / "as-owner.json"
+
+        def as_owner() -> Dict[str, Any]:
+            manager = ConfigManager(str(cfg))
+            manager.update_processing_mode("auto")
+            return {"mode": manager.load_config()["processing"]["mode"]}
+
+        _as_nobody(as_owner, out)
+        assert json.loads(out.read_text()) == {"mode": "auto"}
+        report("faults.sudo_ownership", files_checked=len(made) + 2)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip(reason="POSIX fault injection")
