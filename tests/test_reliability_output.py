@@ -20,7 +20,8 @@ from reliability_helpers import CONFIG_REL, PY, init_repo, report
 from test_hooks_helpers import cli, commit_skipping_hooks, install, run_git
 
 from codequery_gitcfg.api import effective_config
-from codequery_gitcfg.core.errors import EnvOverrideError, Problem, escape
+from codequery_gitcfg.core import errors
+from codequery_gitcfg.core.errors import EnvOverrideError, Problem
 
 ERASE = "\u001b[1A\u001b[2K\r\u001b[32mall fine\u001b[0m"
 UNSAFE = ["\x1b", "\x9b", "\r\x1b", "\u202e", "\x07"]
@@ -40,9 +41,9 @@ def run(cwd: "str | os.PathLike[str]", *argv: str, env: Dict[str, str] | None = 
 
 # -- 3. terminal escapes ---------------------------------------------------------------------
 def test_escape_shows_every_control() -> None:
-    assert escape(ERASE) == "\\x1b[1A\\x1b[2K\\x0d\\x1b[32mall fine\\x1b[0m"
-    assert escape("a\x9bb\u202ec\udcffd\n") == "a\\x9bb\\u202ec\\xffd\\x0a"
-    assert Problem(ERASE, "m\nfake", 1, 2).render("f\x1b") == "f\\x1b:1:2: " + escape(ERASE) + ": m\\x0afake"
+    assert errors.escape(ERASE) == "\\x1b[1A\\x1b[2K\\x0d\\x1b[32mall fine\\x1b[0m"
+    assert errors.escape("a\x9bb\u202ec\udcffd\n") == "a\\x9bb\\u202ec\\xffd\\x0a"
+    assert Problem(ERASE, "m\nfake", 1, 2).render("f\x1b") == "f\\x1b:1:2: " + errors.escape(ERASE) + ": m\\x0afake"
 
 
 def test_a_hostile_key_cannot_erase_the_post_merge_warning(tmp_path: Path) -> None:
@@ -58,7 +59,7 @@ def test_a_hostile_key_cannot_erase_the_post_merge_warning(tmp_path: Path) -> No
     assert proc.returncode == 0, proc.stderr
     _no_controls(proc.stderr)
     assert "warning: after the merge, .code-query/config.json is not valid; left untouched:" in proc.stderr
-    assert escape(ERASE) in proc.stderr
+    assert errors.escape(ERASE) in proc.stderr
 
 
 def test_every_surface_escapes_keys_values_and_paths(tmp_path: Path) -> None:
@@ -125,10 +126,10 @@ def test_effective_config_refuses_lone_surrogates_from_the_environment(tmp_path:
 def test_migrate_in_an_undecodable_folder(tmp_path: Path, encoding: str) -> None:
     root = Path(os.fsdecode(os.fsencode(str(tmp_path)) + b"/d\xff"))
     cfg = init_repo(root, LEGACY_AUTO)
-    proc = run(root, "migrate", env={"PYTHONIOENCODING": encoding})
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stderr == b""
-    assert proc.stdout.startswith(b".code-query/config.json: migrated to schema version 2:\n")
+    proc = run(root.parent, "migrate", "--diff", os.path.join("d\udcff", CONFIG_REL), env={"PYTHONIOENCODING": encoding})
+    assert (proc.returncode, proc.stderr) == (0, b"")
+    assert proc.stdout.startswith(b"--- a/d\\xff/.code-query/config.json\n+++ b/d\\xff/.code-query/config.json\n")
+    assert b"\nd\\xff/.code-query/config.json: migrated to schema version 2:\n" in proc.stdout
     assert json.loads(cfg.read_text())["processing"] == {"mode": "auto"}
     proc = run(root.parent, "validate", os.path.join("d\udcff", CONFIG_REL), "x\udcff.json",
                env={"PYTHONIOENCODING": encoding})
@@ -169,7 +170,7 @@ def test_install_doctor_uninstall_with_an_odd_interpreter_path(tmp_path: Path, n
         _no_controls(out + err)
     assert [c for _, c, _ in results[:4]] == [0, 0, 0, 0], results
     assert "  pre-commit: already installed\n" in results[1][2]
-    assert " ok  ours, current; runs " + escape(str(python)) + "\n" in results[2][2]
+    assert " ok  ours, current; runs " + errors.escape(str(python)) + "\n" in results[2][2]
     assert not any(p.name.startswith("pre-commit") for p in (root / ".git" / "hooks").iterdir()
                    if not p.name.endswith(".sample"))
 
