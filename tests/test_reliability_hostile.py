@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Any, Dict, List
 
 import pytest
+from codequery_gitcfg.api import ConfigManager
+from codequery_gitcfg.core.errors import OutsideWorktreeError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import LEGACY_AUTO, VALID
 from reliability_helpers import CONFIG_REL, Deadline, full_config, init_repo, report, scaled, seconds
 from test_hooks_helpers import cli, commit_skipping_hooks, install, run_git
-
-from codequery_gitcfg.api import ConfigManager
-from codequery_gitcfg.core.errors import OutsideWorktreeError
 
 SECRET = "OUTSIDE-SECRET"
 OUTSIDE = json.dumps({"dataset_name": SECRET, "processing": {"mode": "auto"}}, indent=2) + "\n"
@@ -35,7 +34,7 @@ def fuzz_settings(ci: int, soak: int) -> settings:
                     suppress_health_check=list(HealthCheck))
 
 
-def git(cwd: "str | os.PathLike[str]", *args: str) -> str:
+def git(cwd: str | os.PathLike[str], *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
     assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
     return proc.stdout
@@ -83,7 +82,7 @@ class Swaps:
 
     @property
     def out(self) -> bool:
-        return self.cfg.is_symlink() and "outside" in os.readlink(self.cfg) or self.folder.is_symlink()
+        return (self.cfg.is_symlink() and "outside" in os.readlink(self.cfg)) or self.folder.is_symlink()
 
     def untouched(self) -> None:
         assert (self.outside / "config.json").read_text() == OUTSIDE

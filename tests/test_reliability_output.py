@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Dict, List
 
 import pytest
+from codequery_gitcfg.api import effective_config
+from codequery_gitcfg.core import errors
+from codequery_gitcfg.core.errors import EnvOverrideError, Problem
 
 from conftest import LEGACY_AUTO, VALID
 from reliability_helpers import CONFIG_REL, PY, init_repo, report
 from test_hooks_helpers import cli, commit_skipping_hooks, install, run_git
-
-from codequery_gitcfg.api import effective_config
-from codequery_gitcfg.core import errors
-from codequery_gitcfg.core.errors import EnvOverrideError, Problem
 
 ERASE = "\u001b[1A\u001b[2K\r\u001b[32mall fine\u001b[0m"
 UNSAFE = ["\x1b", "\x9b", "\r\x1b", "\u202e", "\x07"]
@@ -32,7 +31,7 @@ def _no_controls(text: str) -> None:
         assert char not in text, f"{char!r} printed raw: {text!r}"
 
 
-def run(cwd: "str | os.PathLike[str]", *argv: str, env: Dict[str, str] | None = None,
+def run(cwd: str | os.PathLike[str], *argv: str, env: Dict[str, str] | None = None,
         **kwargs: object) -> subprocess.CompletedProcess[bytes]:
     """``codequery-gitcfg ARGV`` in a real process (its own stdout encoding)."""
     return subprocess.run([PY, "-m", "codequery_gitcfg", *argv], cwd=cwd, capture_output=True,

@@ -209,11 +209,14 @@ def _rule(key: str, value: Any, raw: str) -> ConfigError:
 def _parse_json(key: str, raw: str) -> Any:
     try:
         return reader.parse('{"value": ' + raw + "\n}")["value"]
-    except ConfigError:
+    except ConfigError as exc:
         example = '\'["dist/*"]\'' if key == "exclude_patterns" else '\'{"mode": "auto"}\''
         error = _rule(key, raw, raw)
         problem = error.problems[0]
-        message = f"{problem.message} (give it as JSON, such as {example})"
+        # JSON the strict reader refuses (nested too deep, a 5000-digit integer) says why.
+        why = [p.message for p in exc.problems if not p.message.startswith("Invalid JSON")]
+        detail = "; ".join(why) + "; " if why else ""
+        message = f"{problem.message} ({detail}give it as JSON, such as {example})"
         raise ConfigError([problem._replace(message=message)]) from None
 
 

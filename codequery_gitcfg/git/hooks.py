@@ -121,7 +121,8 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: b
         return 0  # not part of this commit, or deleted by it: nothing to check
     relpath, staged = found
     if staged.status == "U":
-        raise ConfigError([Problem("", f"{relpath} has an unresolved merge conflict in the index; resolve it and `git add` it")])
+        raise ConfigError([Problem("", f"{relpath} has an unresolved merge conflict in the index; "
+                                       "resolve it and `git add` it")])
     try:
         path = contain(os.path.join(worktree.root, relpath), worktree)
     except OutsideWorktreeError as exc:
@@ -168,7 +169,7 @@ def _staged_config(worktree: Worktree, environ: Mapping[str, str]) -> Optional[S
     if target is None:
         raise OutsideWorktreeError([Problem("", f"the symlinks this commit carries for {CONFIG} ({', '.join(links)}) "
                                                 "lead outside the worktree or loop; refused")])
-    changes = repo.staged_changes(worktree, links + [target], environ)
+    changes = repo.staged_changes(worktree, [*links, target], environ)
     if not changes:
         return None
     entry = repo.index_entries(worktree, [target], environ).get(target)
@@ -223,7 +224,8 @@ def _migrate_staged(worktree: Worktree, found: Staged, path: str, raw: bytes, te
             say(f"commit stopped: the staged {relpath} needs migrating to schema version 2, "
                 "but the unstaged edits of the working-tree file cannot be migrated with it:")
             _say_problems(exc.problems, relpath)
-            say(f"nothing was changed. Finish or undo those edits (`git diff {relpath}` shows them), then commit again.")
+            say(f"nothing was changed. Finish or undo those edits (`git diff {relpath}` shows them), "
+                "then commit again.")
             return 1
         sha = repo.stage_blob(worktree, relpath, staged.mode, blob, environ)
         real_index = _partial_commit_index(worktree, environ)

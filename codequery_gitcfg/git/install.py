@@ -135,7 +135,8 @@ def framework_config(worktree: Worktree) -> str:
 
 def _describe(worktree: Worktree, environ: Mapping[str, str]) -> str:
     hooks_dir, configured = repo.hooks_path(worktree, environ)
-    print(escape(f"hooks folder: {hooks_dir}" + (f" (core.hooksPath = {configured})" if configured is not None else "")))
+    configured_note = f" (core.hooksPath = {configured})" if configured is not None else ""
+    print(escape(f"hooks folder: {hooks_dir}{configured_note}"))
     return hooks_dir
 
 

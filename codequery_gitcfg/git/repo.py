@@ -364,7 +364,8 @@ def _literal(relpath: str) -> str:
     return ":(literal)" + relpath.replace(os.sep, "/")
 
 
-def index_entries(worktree: Worktree, relpaths: Sequence[str], environ: Mapping[str, str]) -> Dict[str, Tuple[str, str]]:
+def index_entries(worktree: Worktree, relpaths: Sequence[str],
+                  environ: Mapping[str, str]) -> Dict[str, Tuple[str, str]]:
     """(mode, blob) of each path in the index being committed (merged entries only)."""
     out = run_git(["ls-files", "-s", "-z", "--", *[_literal(p) for p in relpaths]],
                   cwd=worktree.root, environ=environ).stdout.decode("utf-8", "surrogateescape")

@@ -1,6 +1,7 @@
 """Strict reads of a config file from disk: the first step of the pipeline."""
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from typing import Any, Dict, List, Optional, Tuple
@@ -9,7 +10,6 @@ from ..core import fmt
 from ..core.errors import ConfigError, ReadError
 from ..core.judge import parse
 from ..core.reader import MAX_BYTES
-
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -31,10 +31,9 @@ def _open_below(root: str, path: str) -> int:
 
 
 def _close(fd: int) -> None:
-    try:
+    # A folder opened only to look below it: nothing was written, nothing to report.
+    with contextlib.suppress(OSError):
         os.close(fd)
-    except OSError:
-        pass  # a folder opened only to look below it: nothing was written
 
 
 def read_bytes(path: str, root: Optional[str] = None) -> Tuple[bytes, os.stat_result]:
@@ -72,7 +71,7 @@ def read_bytes(path: str, root: Optional[str] = None) -> Tuple[bytes, os.stat_re
 class Document:
     """One file as read: its bytes, text, parsed data and the stat of what was read."""
 
-    __slots__ = ("path", "raw", "text", "data", "stat")
+    __slots__ = ("data", "path", "raw", "stat", "text")
 
     def __init__(self, path: str, raw: bytes, text: str, data: Dict[str, Any], st: os.stat_result) -> None:
         self.path, self.raw, self.text, self.data, self.stat = path, raw, text, data, st
@@ -82,7 +81,7 @@ class Document:
         return fmt.detect(self.text, bom=self.raw.startswith(b"\xef\xbb\xbf"))
 
 
-def read(path: str, label: "str | None" = None, root: Optional[str] = None) -> Document:
+def read(path: str, label: str | None = None, root: Optional[str] = None) -> Document:
     """Strictly read ``path``; FileNotFoundError passes through for callers to decide."""
     name = label or path
     try:

@@ -5,6 +5,7 @@ lock the user out of their own repository afterwards.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Optional
 
@@ -35,10 +36,8 @@ def chown_fd(fd: int, owner: Optional[tuple[int, int]]) -> None:
     try:
         os.fchown(fd, *owner)
     except OSError:
-        try:  # not root: the group may still be one of ours
+        with contextlib.suppress(OSError):  # not root: the group may still be one of ours
             os.fchown(fd, -1, owner[1])
-        except OSError:
-            pass
 
 
 def makedirs(folder: str) -> None:

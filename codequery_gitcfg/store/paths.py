@@ -101,7 +101,7 @@ class Held:
     instead of reading outside.
     """
 
-    __slots__ = ("given", "worktree", "_real", "_parts", "_marks")
+    __slots__ = ("_marks", "_parts", "_real", "given", "worktree")
 
     def __init__(self, given: str, worktree: Optional[Worktree]) -> None:
         self.given = os.path.join(os.getcwd(), given)  # absolute, but not normalised: ".." stays
