@@ -13,7 +13,7 @@ import subprocess
 import threading
 import warnings
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from codequery_gitcfg.api import ConfigManager
@@ -275,38 +275,44 @@ def test_hook_python_pythonpath_shapes_fuzz(tmp_path: Path) -> None:
 
 
 # -- 6. partial staging ---------------------------------------------------------------------
-def test_partial_staging_never_drops_an_unstaged_value(tmp_path: Path) -> None:
+def _partial(tmp_path: Path, working: Dict[str, Any]) -> Tuple[Path, str, subprocess.CompletedProcess[str]]:
     root = tmp_path / "repo"
     init_repo(root, VALID)
     install(root)
     cfg = root / CONFIG_REL
     cfg.write_text(json.dumps({"datasetName": "demo", "auto_process": True}, indent=2) + "\n")
     git(root, "add", CONFIG_REL)
-    working = json.dumps({"datasetName": "demo", "auto_process": True, "excludePatterns": ["mine/*"],
-                          "exclude_patterns": ["theirs/*"]}, indent=2) + "\n"
-    cfg.write_text(working)
-    proc = run_git(root, "commit", "-qm", "partial", check=False)
+    text = json.dumps(working, indent=2) + "\n"
+    cfg.write_text(text)
+    return root, text, run_git(root, "commit", "-qm", "partial", check=False)
+
+
+@pytest.mark.parametrize(("working", "said"), [
+    # The case: the gate refuses the disagreeing pair (expand, then contract).
+    ({"datasetName": "demo", "auto_process": True, "excludePatterns": ["mine/*"], "exclude_patterns": ["theirs/*"]},
+     "  .code-query/config.json:4:22: exclude_patterns: excludePatterns (line 4) and exclude_patterns (line 7) "
+     "disagree: [\"mine/*\"] vs [\"theirs/*\"]."),
+    # A value of the staged file that an unstaged edit would make the migration drop.
+    ({"datasetName": "demo", "auto_process": True, "processing": {"mode": "manual"}},
+     "  .code-query/config.json: its migration would drop a value the staged file keeps: removed auto_process: "
+     "true; kept processing.mode 'manual', which wins"),
+], ids=["disagreeing pair", "dropped value"])
+def test_partial_staging_never_drops_an_unstaged_value(tmp_path: Path, working: Dict[str, Any], said: str) -> None:
+    root, text, proc = _partial(tmp_path, working)
     assert proc.returncode == 1
-    assert ("  .code-query/config.json: its migration would lose an unstaged value: dropped excludePatterns (['mine/*']): "
-            "exclude_patterns is already set") in proc.stderr, proc.stderr
-    assert cfg.read_text() == working, "the working file was changed"
+    assert said in proc.stderr, proc.stderr
+    assert "nothing was changed. Finish or undo those edits" in proc.stderr
+    assert (root / CONFIG_REL).read_text() == text, "the working file was changed"
     assert json.loads(git(root, "show", f":{CONFIG_REL}")) == {"datasetName": "demo", "auto_process": True}
 
 
 def test_partial_staging_reports_what_happens_to_the_working_file(tmp_path: Path) -> None:
-    root = tmp_path / "repo"
-    init_repo(root, VALID)
-    install(root)
-    cfg = root / CONFIG_REL
-    cfg.write_text(json.dumps({"datasetName": "demo", "auto_process": True}, indent=2) + "\n")
-    git(root, "add", CONFIG_REL)
-    cfg.write_text(json.dumps({"datasetName": "demo", "auto_process": True, "excludePatterns": ["mine/*"]},
-                              indent=2) + "\n")
-    proc = run_git(root, "commit", "-qm", "partial", check=False)
+    root, _, proc = _partial(tmp_path, {"datasetName": "demo", "auto_process": True, "excludePatterns": ["mine/*"]})
     assert proc.returncode == 0, proc.stderr
     assert ("codequery-gitcfg: the working-tree file was migrated too, with its unstaged edits:\n"
-            "  - renamed excludePatterns to exclude_patterns\n") in proc.stderr, proc.stderr
-    assert json.loads(cfg.read_text())["exclude_patterns"] == ["mine/*"]
+            "  - added exclude_patterns, the current name of excludePatterns (kept beside it for Code Query's readers)\n"
+            ) in proc.stderr, proc.stderr
+    assert json.loads((root / CONFIG_REL).read_text())["exclude_patterns"] == ["mine/*"]
 
 
 # -- 8. the loop guard ------------------------------------------------------------------------

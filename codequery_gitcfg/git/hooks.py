@@ -269,7 +269,8 @@ def _migrate_worktree(manager: ConfigManager, path: str, staged_changes: List[st
         raise ConfigError(planned.verdict.problems)
     lost = [c for c in planned.changes if c.startswith(_LOSSES) and c not in staged_changes]
     if lost:
-        raise ConfigError([Problem("", f"its migration would lose an unstaged value: {change}") for change in lost])
+        raise ConfigError([Problem("", f"its migration would drop a value the staged file keeps: {change}")
+                           for change in lost])
     return manager.migrate_file().changes
 
 
