@@ -513,8 +513,12 @@ def _append_patterns(make_name: str, top: str, prefix: str, rounds: int) -> None
     nested.sub = nested.top / "sub"
     nested.cfg = nested.sub / CONFIG_REL
     manager = nested.managers()[make_name]()
+    manager.lock_timeout = seconds(60, 600)
     for i in range(rounds):
         manager.update(lambda d: d.__setitem__("exclude_patterns", d.get("exclude_patterns", []) + [f"{prefix}{i}/*"]))
+        # filelock is not fair: a writer that re-locks at once can starve the other past
+        # the default timeout (a message, not a lost update: the longer timeout above).
+        time.sleep(random.random() * 0.004)
 
 
 def test_writer_pairs_on_a_submodule_config_lose_nothing(tmp_path: Path) -> None:
@@ -532,6 +536,8 @@ def test_writer_pairs_on_a_submodule_config_lose_nothing(tmp_path: Path) -> None
                 for side, name in (("a", a), ("b", b))]
         statuses = wait_pids(pids, seconds(120, 1800))
         failed += sum(1 for s in statuses.values() if s != 0)
+        log = errlog.read_text() if errlog.exists() else ""
+        assert not failed, f"{a} + {b}: a writer failed:\n{log[-3000:]}"
         kept = [p for p in read_valid(nested.cfg)["exclude_patterns"] if p.startswith(f"w{n}")]
         assert len(kept) == 2 * rounds, f"{a} + {b}: {2 * rounds - len(kept)} updates lost"
     log = errlog.read_text() if errlog.exists() else ""
