@@ -424,7 +424,7 @@ def test_config_json_and_config_json_local_written_at_once(tmp_path: Path) -> No
 
 
 # -- issue 12, item 4: one lock per real file ---------------------------------------------------
-def _git(cwd: "str | os.PathLike[str]", *args: str, env: Optional[Dict[str, str]] = None) -> str:
+def _git(cwd: str | os.PathLike[str], *args: str, env: Optional[Dict[str, str]] = None) -> str:
     proc = subprocess.run(["git", "-c", "protocol.file.allow=always", *args], cwd=cwd, capture_output=True,
                           text=True, env=env)
     assert proc.returncode == 0, f"git {' '.join(args)}: {proc.stderr}"
@@ -461,7 +461,7 @@ class Nested:
             os.environ["GIT_DIR"] = ".git"
             try:
                 manager = ConfigManager(CONFIG_REL)
-                manager.lock_path
+                assert manager.lock_path  # the worktree found while GIT_DIR is set
             finally:
                 del os.environ["GIT_DIR"]
             return manager
@@ -478,7 +478,7 @@ class Nested:
 
 def test_every_path_to_a_submodule_config_takes_one_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     nested = Nested(tmp_path)
-    expected = str((nested.top / ".git" / "modules" / "sub" / "codequery-gitcfg" / ".code-query%config.json.lock"))
+    expected = str(nested.top / ".git" / "modules" / "sub" / "codequery-gitcfg" / ".code-query%config.json.lock")
     cwd = os.getcwd()
     try:
         locks = {name: make().lock_path for name, make in nested.managers().items()}
@@ -501,7 +501,7 @@ def test_a_relative_git_dir_keeps_containment_on(tmp_path: Path, monkeypatch: py
     cfg.unlink()
     cfg.write_text(json.dumps(full_config()))
     manager = ConfigManager(CONFIG_REL)
-    assert manager.lock_path == str((tmp_path / "repo" / ".git" / "codequery-gitcfg" / ".code-query%config.json.lock"))
+    assert manager.lock_path == str(tmp_path / "repo" / ".git" / "codequery-gitcfg" / ".code-query%config.json.lock")
     manager.update_processing_mode("auto")
     assert subprocess.run(["git", "status", "--porcelain", "--ignored"], cwd=tmp_path / "repo", capture_output=True,
                           text=True, env={k: v for k, v in os.environ.items() if k != "GIT_DIR"}).stdout == " M .code-query/config.json\n"
@@ -515,7 +515,7 @@ def _append_patterns(make_name: str, top: str, prefix: str, rounds: int) -> None
     manager = nested.managers()[make_name]()
     manager.lock_timeout = seconds(60, 600)
     for i in range(rounds):
-        manager.update(lambda d: d.__setitem__("exclude_patterns", d.get("exclude_patterns", []) + [f"{prefix}{i}/*"]))
+        manager.update(lambda d, i=i: d.__setitem__("exclude_patterns", [*d.get("exclude_patterns", []), f"{prefix}{i}/*"]))
         # filelock is not fair: a writer that re-locks at once can starve the other past
         # the default timeout (a message, not a lost update: the longer timeout above).
         time.sleep(random.random() * 0.004)
