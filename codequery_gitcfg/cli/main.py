@@ -55,7 +55,8 @@ def _files(args: argparse.Namespace) -> List[str]:
 
 
 def _one_file(args: argparse.Namespace) -> Optional[str]:
-    named = ([args.file_operand] if args.file_operand else []) + ([args.file] if args.file else [])
+    # `is not None`: an empty name is refused by the workspace, not taken for the default file.
+    named = [n for n in (args.file_operand, args.file) if n is not None]
     if len(named) > 1 and named[0] != named[1]:
         raise ConfigError(f"two files named ({named[0]} and {named[1]}): name one, as FILE or --file")
     return named[0] if named else None
@@ -129,7 +130,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         label = ops.STDIN_LABEL
         text, data, _ = ops.read_stdin()
     else:
-        label, path = space.targets([name] if name else [])[0]
+        label, path = space.targets([name] if name is not None else [])[0]
         doc = files.read(space.contained(path, read_only=True), label)
         text, data = doc.text, doc.data
     positions = locate_positions(text) if args.origin else {}

@@ -11,7 +11,7 @@ import sys
 from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
 
 from ..core import fmt, judge, schema
-from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem, ReadError, REPORT_LIMIT, escape
+from ..core.errors import EXIT_FAIL, EXIT_OK, REPORT_LIMIT, ConfigError, GitError, Problem, ReadError, escape
 from ..core.reader import MAX_BYTES
 from ..store import files
 from ..store.manager import ConfigManager, migration_of
