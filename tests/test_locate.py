@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Dict, Optional
 
 import pytest
+from codequery_gitcfg.core.errors import GitError
 from codequery_gitcfg.git import repo as repo_mod
 from codequery_gitcfg.git.repo import _from_files, discover, find_worktree, locate
 from codequery_gitcfg.store.paths import Worktree
@@ -69,8 +70,11 @@ def test_a_repository_of_another_user_is_git_s_to_refuse(repo: Path) -> None:
     os.chown(repo / ".git", 12345, 12345)
     os.chown(repo, 12345, 12345)
     assert _from_files(str(repo), env()) is None
-    fast, by_git, _ = answers(repo)
-    assert fast == by_git is None  # git: "dubious ownership"
+    # git's reason is passed on (issue 12), not taken for "no repository here".
+    repo_mod._located.clear()
+    for ask in (locate, discover):
+        with pytest.raises(GitError, match="git refuses this repository: detected dubious ownership"):
+            ask(str(repo), env())
 
 
 def test_from_inside_the_git_directory_or_a_symlinked_folder_the_repository_is_still_found(

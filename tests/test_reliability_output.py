@@ -87,8 +87,8 @@ def test_set_deeply_nested_patterns_is_a_message(tmp_path: Path) -> None:
     value = "[" * 1000 + "]" * 1000
     code, _, err = cli(root, "set", "exclude_patterns", value)
     assert code == 1
-    assert err == (f"exclude_patterns: invalid value {value!r}: exclude_patterns must be a list "
-                   "(nesting deeper than 32 levels; give it as JSON, such as '[\"dist/*\"]')\n")
+    assert err.startswith(f"exclude_patterns: invalid value {value!r}: exclude_patterns must be a list")
+    assert err.endswith(" (nesting deeper than 32 levels; give it as JSON, such as '[\"dist/*\"]')\n")
 
 
 def test_set_a_5000_digit_integer_says_so(tmp_path: Path) -> None:
@@ -96,8 +96,8 @@ def test_set_a_5000_digit_integer_says_so(tmp_path: Path) -> None:
     init_repo(root, VALID)
     code, _, err = cli(root, "set", "exclude_patterns", "9" * 5000)
     assert code == 1
-    assert err == (f"exclude_patterns: invalid value '{'9' * 5000}': exclude_patterns must be a list "
-                   "(integer with 5000 digits is too long; give it as JSON, such as '[\"dist/*\"]')\n")
+    assert err.startswith(f"exclude_patterns: invalid value '{'9' * 5000}': exclude_patterns must be a list")
+    assert err.endswith(" (integer with 5000 digits is too long; give it as JSON, such as '[\"dist/*\"]')\n")
 
 
 # -- 16. strict and ASCII output -----------------------------------------------------------------
