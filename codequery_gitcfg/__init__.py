@@ -37,6 +37,6 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'codequery_gitcfg' has no attribute {name!r}")
-    from importlib import import_module
+    from importlib import import_module  # noqa: PLC0415 - names load on first use
 
     return getattr(import_module(f".{module}", __name__), name)

@@ -24,7 +24,7 @@ _UNSET: Any = _store._UNSET
 class ConfigManager(_store.ConfigManager):
     """Reads, validates, caches and atomically writes one config file (Code Query's API)."""
 
-    def __init__(self, config_path: "str | os.PathLike[str]", *, worktree: Optional[Worktree] = _UNSET,
+    def __init__(self, config_path: str | os.PathLike[str], *, worktree: Optional[Worktree] = _UNSET,
                  lock_timeout: float = DEFAULT_TIMEOUT) -> None:
         super().__init__(config_path, worktree=worktree, lock_timeout=lock_timeout, finder=locate)
 
@@ -35,7 +35,7 @@ def load_config_with_env_override(config_manager: _store.ConfigManager,
                      config_manager.verdicts)
 
 
-def effective_config(path: "str | os.PathLike[str] | None" = None,
+def effective_config(path: str | os.PathLike[str] | None = None,
                      environ: Optional[Mapping[str, str]] = None) -> Dict[str, Any]:
     """Find the worktree from ``path`` (default: cwd), read, migrate in memory, validate,
     merge defaults and apply overrides. Never writes. Returns a plain dict."""

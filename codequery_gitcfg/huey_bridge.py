@@ -342,7 +342,7 @@ def enqueue(plan: DispatchPlan, task: TaskWrapper, /, *, each: bool = False, **t
         # Each broker fails in its own way (redis.ConnectionError, sqlite3.Error,
         # OSError, a pickling error for a record it cannot store); whatever it
         # is, these records are not queued and the caller must hear of them.
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             failed = tuple(r for recs, _, _ in calls[index:] for r in recs)
             return EnqueueResult(tuple(results), failed, _reason(exc))
     return EnqueueResult(tuple(results))
@@ -434,7 +434,7 @@ def _enqueue_loaded(
         wrapper = task if isinstance(task, _TaskWrapper) else task()
     # Code Query's handler falls back when its task module does not import; a
     # loader may fail in any way (ImportError, no repository, a broker at import).
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         return EnqueueResult((), plan.files, _reason(exc))
     return enqueue(plan, wrapper, each=each, **task_kwargs)
 
@@ -559,7 +559,7 @@ def last_heartbeat(huey: Huey, *, key: str = HEARTBEAT_KEY) -> Optional[Heartbea
     try:
         value = huey.get(key, peek=True)
     # As in enqueue: each broker fails in its own way, and a probe must answer.
-    except Exception:
+    except Exception:  # noqa: BLE001
         return None
     if not isinstance(value, Mapping):
         return None

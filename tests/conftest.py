@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator
+from typing import Any, Callable, Dict
 
 import pytest
 from hypothesis import settings
@@ -40,7 +40,7 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
 
 
-def git(cwd: "str | os.PathLike[str]", *args: str, check: bool = True,
+def git(cwd: str | os.PathLike[str], *args: str, check: bool = True,
         env: Dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **(env or {})})
@@ -80,9 +80,9 @@ def write_config(repo: Path) -> Callable[..., Path]:
 
 
 @pytest.fixture
-def in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(repo)
-    yield repo
+    return repo
 
 
 # Code Query's create_project_config writes this camelCase shape today.

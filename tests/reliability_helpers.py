@@ -64,7 +64,7 @@ def full_config(**processing: Any) -> Dict[str, Any]:
     }
 
 
-def git(cwd: "str | os.PathLike[str]", *args: str) -> str:
+def git(cwd: str | os.PathLike[str], *args: str) -> str:
     proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True)
     if proc.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
@@ -86,14 +86,14 @@ def init_repo(root: Path, config: Optional[Dict[str, Any]] = None, commit: bool 
     return cfg
 
 
-def temp_files(folder: "str | os.PathLike[str]") -> List[str]:
+def temp_files(folder: str | os.PathLike[str]) -> List[str]:
     """Temp files of the atomic writer (``.cqcfg-*.tmp``) left in ``folder``."""
     from codequery_gitcfg.store.atomic import TMP_PREFIX, TMP_SUFFIX
 
     return sorted(n for n in os.listdir(folder) if n.startswith(TMP_PREFIX) and n.endswith(TMP_SUFFIX))
 
 
-def strict_read(path: "str | os.PathLike[str]") -> Dict[str, Any]:
+def strict_read(path: str | os.PathLike[str]) -> Dict[str, Any]:
     """The core's strict reader plus the run-time validation: raises on anything torn or invalid."""
     import warnings
 
@@ -107,14 +107,13 @@ def strict_read(path: "str | os.PathLike[str]") -> Dict[str, Any]:
     return doc.data
 
 
-def read_valid(path: "str | os.PathLike[str]") -> Dict[str, Any]:
+def read_valid(path: str | os.PathLike[str]) -> Dict[str, Any]:
     """Like ``strict_read`` but thread-safe (no warnings machinery): the strict
     reader, the migration and the schema's errors (unknown keys aside)."""
-    from codequery_gitcfg.core import judge
-    from codequery_gitcfg.store import files
     from codequery_gitcfg.core.errors import ConfigError
     from codequery_gitcfg.core.migrate import migrate
     from codequery_gitcfg.core.schema import check
+    from codequery_gitcfg.store import files
 
     doc = files.read(os.fspath(path))
     errors, _ = check(migrate(doc.data).config)
@@ -144,11 +143,11 @@ def fork_call(fn: Callable[..., Any], *args: Any, stderr_path: Optional[str] = N
             os.close(fd)
         fn(*args)
         code = 0
-    except BaseException:  # noqa: BLE001 - the child reports everything, then exits
+    except BaseException:
         try:
             traceback.print_exc()
             sys.stderr.flush()
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             pass
     finally:
         os._exit(code)

@@ -6,10 +6,9 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Callable
 
 import pytest
-
 from codequery_gitcfg.cli.main import main
 
 from conftest import LEGACY_AUTO, VALID, git

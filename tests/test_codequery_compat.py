@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Callable, Dict
 
 import pytest
-from conftest import LEGACY_CAMEL, git
-from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
-
 from codequery_gitcfg import ConfigManager
 from codequery_gitcfg.core.migrate import ALIASES, kept_aliases, migrate
+
+from conftest import LEGACY_CAMEL, git
+from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
 
 needs_jq = pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (CI installs it)")
 

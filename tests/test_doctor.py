@@ -8,6 +8,7 @@ from typing import Callable
 
 from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git.repo import find_worktree
+
 from conftest import LEGACY_CAMEL, VALID, git
 from test_hooks_helpers import cli, install
 

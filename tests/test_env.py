@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Callable, Dict
 
 import pytest
-
 from codequery_gitcfg import ConfigManager, effective_config, load_config_with_env_override
 from codequery_gitcfg.core.env import variables
 from codequery_gitcfg.core.errors import EnvOverrideError

@@ -5,10 +5,9 @@ import os
 from pathlib import Path
 
 import pytest
-
+from codequery_gitcfg.core.errors import OutsideWorktreeError
 from codequery_gitcfg.git.repo import discover, find_worktree
 from codequery_gitcfg.store.paths import Worktree, contain
-from codequery_gitcfg.core.errors import OutsideWorktreeError
 
 from conftest import git
 

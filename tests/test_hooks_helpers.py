@@ -30,12 +30,12 @@ def git_env(**extra: str) -> Dict[str, str]:
     return {"PATH": bare_path(), **extra}
 
 
-def run_git(repo: "str | os.PathLike[str]", *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
+def run_git(repo: str | os.PathLike[str], *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess[str]:
     """git as a user types it, with our hooks running."""
     return git(repo, *args, check=check, env=git_env(**extra))
 
 
-def cli(cwd: "str | os.PathLike[str]", *argv: str) -> Tuple[int, str, str]:
+def cli(cwd: str | os.PathLike[str], *argv: str) -> Tuple[int, str, str]:
     """``codequery-gitcfg ARGV`` in-process, in ``cwd``: (exit code, stdout, stderr)."""
     from codequery_gitcfg.cli.main import main
 
@@ -50,7 +50,7 @@ def cli(cwd: "str | os.PathLike[str]", *argv: str) -> Tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def install(repo: "str | os.PathLike[str]", *argv: str) -> str:
+def install(repo: str | os.PathLike[str], *argv: str) -> str:
     code, out, err = cli(repo, "install", *argv)
     assert code == 0, out + err
     return out

@@ -5,12 +5,11 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from codequery_gitcfg.cli import hook as githooks
+from codequery_gitcfg.store import memo as memo_mod
 
 from conftest import VALID, git
 from test_hooks_helpers import CONFIG, install, run_git
-
-from codequery_gitcfg.cli import hook as githooks
-from codequery_gitcfg.store import memo as memo_mod
 
 
 @pytest.fixture

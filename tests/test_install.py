@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Callable, Dict, Tuple
 
 import pytest
-
 from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git.repo import find_worktree
+
 from conftest import LEGACY_AUTO, git
 from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
 

@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-
 from codequery_gitcfg import ConfigError, ConfigManager, effective_config
-from codequery_gitcfg.store import cache
 from codequery_gitcfg.core.errors import OutsideWorktreeError
+from codequery_gitcfg.store import cache
 
 from conftest import LEGACY_AUTO, VALID, git
 
@@ -351,7 +350,7 @@ def test_deeper_values_are_copied_too(manager: ConfigManager) -> None:
     # Two copy strategies: flat containers are copied one level down; anything
     # deeper (here under an unknown key) goes through a full copy.
     Path(manager.path).write_text(json.dumps({"dataset_name": "x", "extra": {"a": {"b": [1]}}}))
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="extra"):
         first = manager.load_config()
     first["extra"]["a"]["b"].append(2)
     first["processing"]["mode"] = "auto"

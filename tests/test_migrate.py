@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-
 from codequery_gitcfg import CURRENT_SCHEMA_VERSION, ConfigError, ConfigManager, ConfigMigrator
 from codequery_gitcfg.cli.main import main
 from codequery_gitcfg.core.errors import NewerVersionError

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, Dict
 
 import pytest
-
 from codequery_gitcfg import ConfigMigrator
 from codequery_gitcfg.core.migrate import (
     describe,

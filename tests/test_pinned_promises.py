@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-
 from codequery_gitcfg.core import judge, reader
 from codequery_gitcfg.core.env import collect
 from codequery_gitcfg.core.errors import EnvOverrideError, ReadError

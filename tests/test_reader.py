@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-
 from codequery_gitcfg import ConfigError, ConfigManager
-from codequery_gitcfg.core import reader
-from codequery_gitcfg.store import files
 from codequery_gitcfg.cli.main import main
+from codequery_gitcfg.core import reader
 from codequery_gitcfg.core.errors import ConflictError, ReadError
+from codequery_gitcfg.store import files
 
 
 def load_error(tmp_path: Path, content: bytes) -> ConfigError:

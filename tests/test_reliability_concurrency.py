@@ -15,19 +15,26 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
-
-import pytest
-
-from reliability_helpers import (
-    CONFIG_REL, PY, Deadline, fork_call, full_config, init_repo, read_valid, report, scaled, seconds, wait_pids,
-)
+from typing import Any, Callable, Dict, List, Optional
 
 import codequery_gitcfg.cli.main as cli
+import pytest
+from codequery_gitcfg.api import ConfigManager, load_config_with_env_override
 from codequery_gitcfg.core import fmt, judge
-from codequery_gitcfg.store import files
-from codequery_gitcfg.api import load_config_with_env_override
-from codequery_gitcfg.api import ConfigManager
+
+from reliability_helpers import (
+    CONFIG_REL,
+    PY,
+    Deadline,
+    fork_call,
+    full_config,
+    init_repo,
+    read_valid,
+    report,
+    scaled,
+    seconds,
+    wait_pids,
+)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
 
@@ -154,7 +161,7 @@ def _reader(cfg: str, stop: str, out: str, allowed: Optional[List[bytes]] = None
             elif raw != fmt.dump(data, fmt.detect(text)):
                 problems.append(f"not a complete rendering of its own data: {raw[:200]!r}")
             contents.add(raw)
-        except Exception as exc:  # noqa: BLE001 - every failure is a finding
+        except Exception as exc:
             problems.append(f"{type(exc).__name__}: {exc}")
         reads += 1
         if len(problems) > 20:
@@ -181,7 +188,7 @@ def test_concurrent_writers_of_different_keys_lose_nothing(tmp_path: Path) -> No
             def run(owner: Owner = owner, out: str = out) -> None:
                 try:
                     owner.run(str(cfg), proc_rounds, out)
-                except BaseException as exc:  # noqa: BLE001
+                except BaseException as exc:
                     thread_errors.append(f"{owner.name}: {exc}")
 
             threads.append(threading.Thread(target=run))
@@ -275,7 +282,7 @@ def test_threads_reading_one_manager_see_whole_versions(tmp_path: Path) -> None:
                 # The caller owns its copy: scribbling on it changes nothing for others.
                 result["processing"]["batch_size"] = -1
                 result["exclude_patterns"].append("scribble/*")
-            except Exception as exc:  # noqa: BLE001 - every failure is a finding
+            except Exception as exc:
                 errors.append(f"{type(exc).__name__}: {exc}")
             n += 1
             if len(errors) > 20:
@@ -323,7 +330,7 @@ def test_threads_updating_in_one_process_lose_nothing(tmp_path: Path) -> None:
         try:
             for _ in range(rounds):
                 manager.update(lambda d: d["processing"].__setitem__("delay_seconds", d["processing"]["delay_seconds"] + 1))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
 
     threads = [threading.Thread(target=work, args=(k,)) for k in range(n_threads)]

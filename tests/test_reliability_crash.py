@@ -12,7 +12,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import textwrap
 import time
 import warnings
@@ -20,13 +19,22 @@ from pathlib import Path
 from typing import Any, Callable, Dict
 
 import pytest
+from codequery_gitcfg.api import ConfigManager
+from codequery_gitcfg.core import fmt
 
 from reliability_helpers import (
-    PY, SEED, Deadline, fork_call, full_config, init_repo, report, scaled, seconds, strict_read, temp_files,
+    PY,
+    SEED,
+    Deadline,
+    fork_call,
+    full_config,
+    init_repo,
+    report,
+    scaled,
+    seconds,
+    strict_read,
+    temp_files,
 )
-
-from codequery_gitcfg.core import fmt
-from codequery_gitcfg.api import ConfigManager
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL (POSIX)")
 

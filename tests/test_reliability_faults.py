@@ -29,15 +29,23 @@ import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+import codequery_gitcfg.cli.main as cli
 import pytest
+from codequery_gitcfg.api import ConfigManager
+from codequery_gitcfg.store import atomic
 
 from reliability_helpers import (
-    CONFIG_REL, PY, fork_call, full_config, init_repo, report, scaled, strict_read, temp_files, wait_pids,
+    CONFIG_REL,
+    PY,
+    fork_call,
+    full_config,
+    init_repo,
+    report,
+    scaled,
+    strict_read,
+    temp_files,
+    wait_pids,
 )
-
-import codequery_gitcfg.cli.main as cli
-from codequery_gitcfg.store import atomic
-from codequery_gitcfg.api import ConfigManager
 
 FAULTED = ("stat", "write", "fsync", "fchmod", "replace", "close", "open", "mkstemp")
 
@@ -190,7 +198,7 @@ def _run_injections(cfg: Path, op: str, capsys: pytest.CaptureFixture[str]) -> T
             warnings.simplefilter("ignore")
             try:
                 result = write(cfg)
-            except BaseException as exc:  # noqa: BLE001 - judged below
+            except BaseException as exc:
                 raised, result = exc, None
         err = capsys.readouterr().err
         assert faults.fired, where
@@ -287,7 +295,7 @@ def _full_disk_child(cfg: str, out: str) -> None:
         try:
             write()
             results[name] = {"raised": None}
-        except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        except BaseException as exc:
             results[name] = {"raised": type(exc).__name__, "errno": getattr(exc, "errno", None), "str": str(exc),
                              "is_oserror": isinstance(exc, OSError)}
         results[name]["temps"] = temp_files(os.path.dirname(cfg))
@@ -386,7 +394,7 @@ def _attempt_writes(cfg: str) -> Dict[str, Dict[str, Any]]:
         try:
             write()
             results[name] = {"raised": None, "str": ""}
-        except BaseException as exc:  # noqa: BLE001 - judged by the caller
+        except BaseException as exc:
             results[name] = {"raised": type(exc).__name__, "is_oserror": isinstance(exc, OSError), "str": str(exc)}
     cwd = os.getcwd()
     err = io.StringIO()
@@ -395,7 +403,7 @@ def _attempt_writes(cfg: str) -> Dict[str, Dict[str, Any]]:
         with contextlib.redirect_stderr(err):
             try:
                 rc: Any = cli.main(["set", "processing.batch_size", "44"])
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 rc = f"raised {exc!r}"
     finally:
         os.chdir(cwd)
@@ -450,8 +458,9 @@ def _warm_up(tmp_path: Path) -> None:
     under /root cannot be read by 'nobody')."""
     cfg = init_repo(tmp_path / "warmup")
     _attempt_writes(str(cfg))
-    import git  # noqa: F401
     import jsonschema  # noqa: F401
+
+    import git  # noqa: F401
 
 
 def _techniques() -> List[str]:

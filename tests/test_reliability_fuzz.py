@@ -16,26 +16,25 @@ import contextlib
 import copy
 import io
 import json
+import math
 import os
 import subprocess
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-import pytest
-from hypothesis import HealthCheck, example, given, settings
-from hypothesis import strategies as st
-
-from reliability_helpers import CONFIG_REL, PY, SOAK, full_config, init_repo, read_valid, report, scaled
-
 import codequery_gitcfg.cli.main as cli
-from codequery_gitcfg.core import env, fmt, judge
-from codequery_gitcfg.api import apply_env, effective_config, load_config_with_env_override
+import pytest
+from codequery_gitcfg.api import ConfigManager, apply_env, effective_config, load_config_with_env_override
+from codequery_gitcfg.core import env, judge
 from codequery_gitcfg.core.errors import ConfigError, EnvOverrideError, OutsideWorktreeError, ReadError
-from codequery_gitcfg.api import ConfigManager
 from codequery_gitcfg.core.migrate import ConfigMigrator, migrate
 from codequery_gitcfg.core.reader import MAX_DEPTH
 from codequery_gitcfg.core.schema import check
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from reliability_helpers import PY, SOAK, full_config, init_repo, read_valid, report, scaled
 
 
 def fuzz_settings(ci: int, soak_factor: int = 30) -> settings:
@@ -161,7 +160,7 @@ def _depth(value: Any) -> int:
 def _plain(value: Any) -> bool:
     """Nothing the strict reader is documented to refuse."""
     if isinstance(value, float):
-        return value == value and abs(value) != float("inf")
+        return not math.isnan(value) and abs(value) != float("inf")
     if isinstance(value, int):
         return len(str(abs(value))) <= 4300
     if isinstance(value, dict):
@@ -562,7 +561,7 @@ def test_migrate_from_version_out_of_range() -> None:
             bad.append(f"{version}: accepted")
         except ValueError:
             pass
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             bad.append(f"{version}: {type(exc).__name__}: {exc}")
     assert not bad, bad
 
@@ -643,7 +642,7 @@ def test_arbitrary_environment_through_the_cli(tmp_path: Path) -> None:
         with pytest.MonkeyPatch.context() as mp:
             for name, value in environ.items():
                 mp.setenv(name, value)
-            code, out, err = run_cli(["show", "--effective", "--origin"], root)
+            code, _out, err = run_cli(["show", "--effective", "--origin"], root)
             code2, _, err2 = run_cli(["set", "processing.max_retries", "3"], root)
         assert code in (0, 1) and "Traceback" not in err, (code, err)
         if code == 1:
@@ -692,8 +691,8 @@ def test_cli_set_with_arbitrary_arguments(tmp_path: Path) -> None:
     def check_set(key: str, value: str) -> None:
         before = cfg.read_bytes()
         try:
-            code, out, err = run_cli(["set", key, value], root)
-        except Exception as exc:  # noqa: BLE001 - a traceback for the user
+            code, _out, _err = run_cli(["set", key, value], root)
+        except Exception as exc:
             raise AssertionError(f"set {key!r} {value!r} raised {type(exc).__name__}: {exc}") from None
         assert code in (0, 1, 2), code
         if code == 0:
@@ -838,7 +837,7 @@ def test_path_attack_refused(attack: Attack, name: str, template: str) -> None:
     refused = 0
     # The API: a path whose worktree is this one (lexically inside it) is held to it.
     if lexically_inside:
-        for op, call in _api_attempts(absolute).items():
+        for call in _api_attempts(absolute).values():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 with pytest.raises(OutsideWorktreeError, match="outside the worktree"):

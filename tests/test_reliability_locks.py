@@ -13,18 +13,27 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
-
-import pytest
-
-from reliability_helpers import (
-    CONFIG_REL, Deadline, fork_call, git, init_repo, read_ready, report, scaled, seconds, strict_read, wait_pids,
-)
+from typing import Any, Callable, Dict, Iterator
 
 import codequery_gitcfg.cli.main as cli
-from codequery_gitcfg.store import locking
-from codequery_gitcfg.core.errors import ConfigError, LockTimeoutError
+import pytest
 from codequery_gitcfg.api import ConfigManager
+from codequery_gitcfg.core.errors import ConfigError, LockTimeoutError
+from codequery_gitcfg.store import locking
+
+from reliability_helpers import (
+    CONFIG_REL,
+    Deadline,
+    fork_call,
+    git,
+    init_repo,
+    read_ready,
+    report,
+    scaled,
+    seconds,
+    strict_read,
+    wait_pids,
+)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
 
@@ -36,7 +45,7 @@ def _guarded(fn: Callable[[], Any], timeout: float = 20.0) -> Any:
     def run() -> None:
         try:
             result["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+        except BaseException as exc:
             result["error"] = exc
 
     thread = threading.Thread(target=run, daemon=True)
@@ -128,7 +137,7 @@ def _update_forever(cfg: str, ready_fd: int) -> None:
     deadline = Deadline(30)
     i = 0
     while not deadline.passed:
-        manager.update(lambda d: d["processing"].__setitem__("batch_size", 1 + i % 900))
+        manager.update(lambda d, i=i: d["processing"].__setitem__("batch_size", 1 + i % 900))
         if i == 0:
             os.write(ready_fd, b"x")
         i += 1
@@ -161,7 +170,7 @@ def test_stale_lock_from_killed_holder_does_not_block(tmp_path: Path) -> None:
         os.waitpid(pid, 0)
         t0 = time.monotonic()
         # lock_timeout=1: a killed holder's lock that blocked would raise LockTimeoutError.
-        manager.update(lambda d: d["processing"].__setitem__("max_retries", done % 100))
+        manager.update(lambda d, done=done: d["processing"].__setitem__("max_retries", done % 100))
         slowest = max(slowest, time.monotonic() - t0)
         assert strict_read(cfg)["processing"]["max_retries"] == done % 100
         done += 1
@@ -249,7 +258,7 @@ def test_lock_files_live_under_git_dir_and_stay(tmp_path: Path) -> None:
     assert lock_path.resolve().is_relative_to((git_dir / "codequery-gitcfg").resolve()), lock_path
     inodes = set()
     for i in range(5):
-        manager.update(lambda d: d["processing"].__setitem__("batch_size", 30 + i))
+        manager.update(lambda d, i=i: d["processing"].__setitem__("batch_size", 30 + i))
         assert lock_path.exists(), "the lock file must never be deleted after use"
         inodes.add(lock_path.stat().st_ino)
     assert len(inodes) == 1, "the lock file was deleted and re-created between uses"
@@ -300,7 +309,7 @@ def test_forked_child_can_take_the_lock_its_parent_used(tmp_path: Path) -> None:
             os.dup2(fd, 2)
             _write_once(str(cfg))
             code = 0
-        except BaseException:  # noqa: BLE001
+        except BaseException:
             import traceback
 
             traceback.print_exc()
@@ -332,7 +341,7 @@ def test_forked_child_of_a_holder_is_still_excluded(tmp_path: Path) -> None:
                     code = 3  # took a lock its parent holds
                 except LockTimeoutError:
                     code = 0
-            except BaseException:  # noqa: BLE001
+            except BaseException:
                 import traceback
 
                 traceback.print_exc()

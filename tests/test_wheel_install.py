@@ -22,7 +22,7 @@ from test_hooks_helpers import CONFIG, git_env, project_snapshot, run_git, statu
 pytestmark = pytest.mark.slow
 
 
-def run(*argv: "str | os.PathLike[str]", cwd: "Path | None" = None) -> str:
+def run(*argv: str | os.PathLike[str], cwd: Path | None = None) -> str:
     proc = subprocess.run([str(a) for a in argv], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, **git_env()})
     assert proc.returncode == 0, f"{argv} failed:\n{proc.stdout}\n{proc.stderr}"

@@ -104,7 +104,7 @@ def _run(body: Callable[[], int]) -> int:
         return EXIT_FAIL
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # the one catch-all: a bug must not look like a user error
+    except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug must not look like a user error
         if os.environ.get(DEBUG_VAR, "") not in ("", "0"):
             traceback.print_exc()
         else:

@@ -125,7 +125,8 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
         previous = found.get(path)
         if previous is not None and previous.value != value:
             problems.append(
-                Problem(path, f"{previous.name}={previous.raw!r} and {name}={raw!r} both set {path} to different values")
+                Problem(path, f"{previous.name}={previous.raw!r} and {name}={raw!r} "
+                              f"both set {path} to different values")
             )
             continue
         found[path] = Override(name, path, raw, value)

@@ -45,8 +45,7 @@ class _Scanner:
 
     def skip(self) -> None:
         m = _WS.match(self.text, self.i)
-        assert m is not None
-        self.i = m.end()
+        self.i = m.end() if m is not None else self.i  # _WS matches the empty string too
 
     def walk(self, path: List[object]) -> Iterator[Tuple[List[object], int, Optional[str]]]:
         """Yield (path, offset, duplicate-key) for every value, depth first;

@@ -113,7 +113,8 @@ def detect_version(config: Mapping[str, Any]) -> int:
                     Problem(
                         "schema_version",
                         f"schema_version {version} was written by a newer codequery-gitcfg "
-                        f"(this one knows up to {CURRENT_SCHEMA_VERSION}); upgrade codequery-gitcfg. File left untouched",
+                        f"(this one knows up to {CURRENT_SCHEMA_VERSION}); upgrade codequery-gitcfg. "
+                        "File left untouched",
                     )
                 ]
             )
@@ -194,7 +195,8 @@ def migrate_v1_to_v2(config: Mapping[str, Any]) -> Tuple[Config, List[str]]:
         if "mode" in processing:
             if processing["mode"] != mode:
                 changes.append(
-                    f"removed auto_process: {str(auto).lower()}; kept processing.mode {processing['mode']!r}, which wins"
+                    f"removed auto_process: {str(auto).lower()}; "
+                    f"kept processing.mode {processing['mode']!r}, which wins"
                 )
             else:
                 changes.append(f"removed auto_process: {str(auto).lower()} (processing.mode is already {mode!r})")
@@ -322,7 +324,8 @@ def describe(before: Mapping[str, Any], after: Mapping[str, Any]) -> List[str]:
             continue
         twin = ALIASES.get(key)
         if key == "datasetName" and "mainDatasetName" in before:
-            changes.append(f"dropped datasetName ({value!r}): mainDatasetName wins (Code Query's readers resolve it first)")
+            changes.append(f"dropped datasetName ({value!r}): mainDatasetName wins "
+                           "(Code Query's readers resolve it first)")
         elif twin is not None and twin in after and twin not in before:
             note = ""
             if key == "worktreeInfo" and isinstance(value, Mapping):
@@ -335,7 +338,8 @@ def describe(before: Mapping[str, Any], after: Mapping[str, Any]) -> List[str]:
         elif key == "auto_process":
             mode = after.get("processing", {}).get("mode") if isinstance(after.get("processing"), Mapping) else None
             wanted = "auto" if value is True else "manual"
-            if mode == wanted and not (isinstance(before.get("processing"), Mapping) and "mode" in before["processing"]):
+            had_mode = isinstance(before.get("processing"), Mapping) and "mode" in before["processing"]
+            if mode == wanted and not had_mode:
                 changes.append(f"moved auto_process: {_json(value)} to processing.mode {mode!r}")
             else:
                 changes.append(f"removed auto_process: {_json(value)}; kept processing.mode {mode!r}, which wins")

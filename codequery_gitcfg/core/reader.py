@@ -46,7 +46,8 @@ def check_conflict_markers(text: str) -> None:
     if m:
         line = locate.line_of(text, m.start())
         raise ConflictError(
-            [Problem("", f"unresolved merge conflict marker {m.group(1)!r} at line {line}; resolve the merge conflict first", line, 1)]
+            [Problem("", f"unresolved merge conflict marker {m.group(1)!r} at line {line}; "
+                         "resolve the merge conflict first", line, 1)]
         )
 
 
@@ -67,7 +68,7 @@ def _depth_problem(text: str) -> Optional[Problem]:
     return None
 
 
-class _Refused(Exception):
+class _Refused(Exception):  # noqa: N818 - control flow inside the reader, never raised out of it
     def __init__(self, message: str, token_pattern: str | None = None, path: str | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -97,7 +98,7 @@ def _float(text: str) -> float:
 
 def _int(text: str) -> int:
     if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise _Refused(f"integer with {len(text)} digits is too long", r"-?\d{%d,}" % MAX_INT_DIGITS)
+        raise _Refused(f"integer with {len(text)} digits is too long", rf"-?\d{{{MAX_INT_DIGITS},}}")
     return int(text)
 
 

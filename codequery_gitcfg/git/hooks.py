@@ -55,7 +55,7 @@ def _say_problems(problems: Sequence[Problem], label: Optional[str]) -> None:
 def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     """Exit status of hook ``name`` called by git with ``args`` (or of the ``migrate`` fixer)."""
     if name == MERGE_DRIVER:
-        from .mergedriver import merge_driver
+        from .mergedriver import merge_driver  # noqa: PLC0415 - only merges pay for the driver
 
         # Skipped, it still has to merge: git's own text merge, as without the driver.
         return merge_driver(args, environ, by_keys=not skipped(environ))
@@ -94,7 +94,7 @@ def _never_fail(name: str, body: Callable[[], int]) -> int:
     except ConfigError as exc:
         say(f"warning: the {name} hook could not check {CONFIG}:")
         _say_problems(exc.problems, exc.filename)
-    except Exception as exc:  # a bug must not look like a failed pull
+    except Exception as exc:  # noqa: BLE001 - a bug must not look like a failed pull
         say(f"warning: the {name} hook failed unexpectedly: {type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
         pass
@@ -271,7 +271,7 @@ def _migrate_worktree(manager: ConfigManager, path: str, staged_changes: List[st
     if lost:
         raise ConfigError([Problem("", f"its migration would drop a value the staged file keeps: {change}")
                            for change in lost])
-    return manager.migrate_file().changes
+    return list(manager.migrate_file().changes)
 
 
 def _filtered_worktree(worktree: Worktree, found: Staged, path: str, name: str,

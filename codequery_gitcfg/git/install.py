@@ -15,8 +15,8 @@ from typing import List, Mapping, Optional, Sequence
 from ..core.errors import ConfigError, escape
 from ..core.version import __version__
 from ..store.atomic import write_atomic
-from ..store.paths import Worktree, contain
 from ..store.owner import makedirs
+from ..store.paths import Worktree, contain
 from . import hueyhook, repo, templates
 from .hooks import CONFIG, HOOKS, MERGE_DRIVER
 from .mergedriver import NAME as DRIVER_NAME

@@ -231,7 +231,7 @@ def run_git(args: Sequence[str], cwd: Optional[str] = None, input: Optional[byte
 
     try:
         proc = subprocess.run(
-            ["git", *args], cwd=cwd, input=input, capture_output=True,
+            ["git", *args], cwd=cwd, input=input, capture_output=True, check=False,
             env=None if environ is None else dict(environ),
         )
     except OSError as exc:
@@ -340,7 +340,7 @@ def staged_changes(worktree: Worktree, relpaths: Sequence[str], environ: Mapping
 _RAW = re.compile(r":?([0-7]{6}) ([0-7]{6}) ([0-9a-f]{40,64}) ([0-9a-f]{40,64}) ([A-Z][0-9]*)")
 
 
-def _find_record(records: Sequence[Tuple[str, ...]], target: str) -> "StagedChange | None | Literal[False]":
+def _find_record(records: Sequence[Tuple[str, ...]], target: str) -> StagedChange | Literal[False] | None:
     """The change of ``target`` among ``git diff --raw`` records; False when a record is malformed."""
     for record in records:
         if len(record) != 2:

@@ -118,7 +118,7 @@ def _prefix(path: str) -> str:
     return f"{TMP_PREFIX}{os.path.basename(path)}."
 
 
-def _temp_name(path: str) -> "re.Pattern[str]":
+def _temp_name(path: str) -> re.Pattern[str]:
     # Exactly mkstemp's eight random characters between prefix and suffix: the
     # prefix of "config.json" is also the start of "config.json.local"'s temp names.
     return re.compile(re.escape(_prefix(path)) + r"[a-z0-9_]{8}" + re.escape(TMP_SUFFIX))

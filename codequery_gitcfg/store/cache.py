@@ -38,7 +38,7 @@ class _Entry:
     loads builds a fresh copy faster than a Python walk of the dict.
     """
 
-    __slots__ = ("sig", "raw", "value", "nested", "blob", "racy")
+    __slots__ = ("blob", "nested", "racy", "raw", "sig", "value")
 
     def __init__(self, sig: Signature, raw: bytes, value: Dict[str, Any], racy: bool) -> None:
         self.sig, self.raw, self.racy = sig, raw, racy
@@ -58,7 +58,7 @@ class _Entry:
 
     def copy(self) -> Dict[str, Any]:
         if self.nested is None:
-            loaded: Dict[str, Any] = marshal.loads(self.blob)
+            loaded: Dict[str, Any] = marshal.loads(self.blob)  # noqa: S302 - bytes this process dumped
             return loaded
         out = self.value.copy()
         for key in self.nested:

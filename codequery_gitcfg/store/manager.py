@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..core import fmt, judge
 from ..core.defaults import DEFAULT_CONFIG, copy_json, deep_merge, defaults
@@ -52,7 +52,7 @@ class Migration(NamedTuple):
     verdict: judge.Verdict
     before: str  # the file's text
     after: Optional[bytes] = None  # the migrated bytes; None unless a migration is pending and valid
-    changes: List[str] = []  # what differs between the file before and after, for people
+    changes: Sequence[str] = ()  # what differs between the file before and after, for people
 
 
 def migration_of(text: str, data: Dict[str, Any], style: fmt.Style, *, contract: bool = False) -> Migration:
@@ -76,7 +76,7 @@ class ConfigManager:
     DEFAULT_CONFIG = DEFAULT_CONFIG
     VALID_MODELS = sorted(KNOWN_MODELS)
 
-    def __init__(self, config_path: "str | os.PathLike[str]", *, worktree: Optional[Worktree] = _UNSET,
+    def __init__(self, config_path: str | os.PathLike[str], *, worktree: Optional[Worktree] = _UNSET,
                  lock_timeout: float = DEFAULT_TIMEOUT, finder: Optional[Finder] = None) -> None:
         self.config_path = os.fspath(config_path)
         self._finder = finder
@@ -268,7 +268,8 @@ class ConfigManager:
 
     def update_processing_mode(self, mode: str) -> None:
         if mode not in ("manual", "auto"):
-            raise ConfigError([Problem("processing.mode", f"Invalid processing mode {mode!r}: must be 'manual' or 'auto'")])
+            raise ConfigError([Problem("processing.mode",
+                                       f"Invalid processing mode {mode!r}: must be 'manual' or 'auto'")])
 
         def set_mode(data: Dict[str, Any]) -> None:
             processing = data.setdefault("processing", {})
