@@ -386,3 +386,13 @@ def test_a_failing_directory_close_after_the_replace_is_not_a_failed_write(
     manager.update_processing_mode("auto")  # the new file is in place: no error to report
     monkeypatch.undo()
     assert manager.load_config()["processing"]["mode"] == "auto"
+
+
+def test_init_writes_the_schema_hint_first(in_repo: Path) -> None:
+    from codequery_gitcfg.cli.main import main
+    from codequery_gitcfg.core.schema import SCHEMA_ID
+
+    assert main(["init"]) == 0
+    data = json.loads((in_repo / ".code-query" / "config.json").read_text())
+    assert list(data)[:2] == ["$schema", "schema_version"] and data["$schema"] == SCHEMA_ID
+    assert main(["validate"]) == 0

@@ -9,7 +9,7 @@ from ..core import fmt, judge
 from ..core.defaults import DEFAULT_CONFIG, copy_json, deep_merge, defaults
 from ..core.errors import ConfigError, Problem
 from ..core.migrate import CURRENT_SCHEMA_VERSION, describe, kept_aliases, legacy_markers, migrate, to_file
-from ..core.schema import KNOWN_MODELS
+from ..core.schema import KNOWN_MODELS, SCHEMA_ID
 from . import cache, files, memo, owner
 from .locking import DEFAULT_TIMEOUT, hold
 from .paths import Held, Worktree, inside, swapped
@@ -280,11 +280,15 @@ class ConfigManager:
         self.update(set_mode)
 
     def create_default_config(self, dataset_name: Optional[str] = None) -> bool:
-        """Write a valid default file; never overwrites one. True if it was created."""
+        """Write a valid default file; never overwrites one. True if it was created.
+
+        It starts with the ``$schema`` hint, so an editor that knows the schema
+        completes and checks the file as it is edited.
+        """
         with hold(self.lock_path, self.lock_timeout):
             if os.path.lexists(self.path):
                 return False
-            self._write(self._default_file_values(dataset_name), fmt.Style())
+            self._write({"$schema": SCHEMA_ID, **self._default_file_values(dataset_name)}, fmt.Style())
             return True
 
     def _default_file_values(self, dataset_name: Optional[str] = None) -> Dict[str, Any]:
