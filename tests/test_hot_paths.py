@@ -5,10 +5,11 @@ Timings belong in bench/; what a path imports is a fact that can be asserted.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, Dict, List
 
 import pytest
 
@@ -18,11 +19,17 @@ HEAVY = ("jsonschema", "git", "filelock", "huey", "fastjsonschema")
 CONFIG = ".code-query/config.json"
 
 
+def untraced() -> Dict[str, str]:
+    """The environment without CI's coverage start-up: the tracer imports modules of its own
+    (hashlib, sqlite3), and these tests count what *our* code imports."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("COVERAGE_")}
+
+
 def loaded_after(repo: Path, code: str) -> List[str]:
     """Run ``code`` in a new interpreter in ``repo``; the heavy modules it left in sys.modules."""
     probe = (f"{code}\nimport sys, json\n"
              f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)))")
-    proc = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, env=untraced())
     assert proc.returncode == 0, proc.stderr
     loaded: List[str] = json.loads(proc.stdout.strip().splitlines()[-1])
     return loaded
@@ -77,7 +84,8 @@ def test_a_cached_config_in_a_new_process_loads_nothing_heavy(
         assert again == []  # not even the fast validator: the memo knew these bytes
         # and nothing a read does not need: no git process, no temp files, no OpenSSL
         light = "import sys\n" + call + "\nprint(sorted(m for m in ('subprocess', 'tempfile', 'hashlib') if m in sys.modules))"
-        proc = subprocess.run([sys.executable, "-c", light], cwd=repo, capture_output=True, text=True, check=True)
+        proc = subprocess.run([sys.executable, "-c", light], cwd=repo, capture_output=True, text=True, check=True,
+                              env=untraced())
         assert proc.stdout.strip() == "[]"
 
 

@@ -271,7 +271,7 @@ def _migrate_worktree(manager: ConfigManager, path: str, staged_changes: List[st
     if lost:
         raise ConfigError([Problem("", f"its migration would drop a value the staged file keeps: {change}")
                            for change in lost])
-    return list(manager.migrate_file().changes)
+    return manager.migrate_file().changes
 
 
 def _filtered_worktree(worktree: Worktree, found: Staged, path: str, name: str,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from ..core import fmt, judge
 from ..core.defaults import DEFAULT_CONFIG, copy_json, deep_merge, defaults
@@ -51,8 +51,8 @@ class Migration(NamedTuple):
 
     verdict: judge.Verdict
     before: str  # the file's text
-    after: Optional[bytes] = None  # the migrated bytes; None unless a migration is pending and valid
-    changes: Sequence[str] = ()  # what differs between the file before and after, for people
+    after: Optional[bytes]  # the migrated bytes; None unless a migration is pending and valid
+    changes: List[str]  # what differs between the file before and after, for people
 
 
 def migration_of(text: str, data: Dict[str, Any], style: fmt.Style, *, contract: bool = False) -> Migration:
@@ -61,7 +61,7 @@ def migration_of(text: str, data: Dict[str, Any], style: fmt.Style, *, contract:
     verdict = judge.judge(data, text)
     todo = verdict.pending or (contract and bool(kept_aliases(data)))
     if not todo or verdict.problems:
-        return Migration(verdict, text)
+        return Migration(verdict, text, None, [])
     new = to_file(verdict.result.config, data, contract=contract)
     return Migration(verdict, text, fmt.dump(new, style), describe(data, new))
 
