@@ -1,22 +1,30 @@
 """codequery-gitcfg: a trustworthy .code-query/config.json for Code Query.
 
-Names are imported lazily: a hook importing this package must not pay for
-jsonschema, GitPython or filelock until it actually needs them.
+Names are imported on first use: a new process that only reads its config
+(``effective_config()`` on every commit) must not pay for what it does not call,
+down to ``typing``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from .core.errors import ConfigError, UnknownKeyWarning, UnknownModelWarning
-from .core.migrate import CURRENT_SCHEMA_VERSION, ConfigMigrator
 from .core.version import __version__
 
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from .api import ConfigManager, effective_config, load_config_with_env_override
+    from typing import Any
+
+    from .api import ConfigManager, load_config_with_env_override
+    from .core.errors import ConfigError, UnknownKeyWarning, UnknownModelWarning
+    from .core.migrate import CURRENT_SCHEMA_VERSION, ConfigMigrator
+    from .effective import effective_config
 
 _LAZY = {
+    "CURRENT_SCHEMA_VERSION": "core.migrate",
+    "ConfigError": "core.errors",
     "ConfigManager": "api",
-    "effective_config": "api",
+    "ConfigMigrator": "core.migrate",
+    "UnknownKeyWarning": "core.errors",
+    "UnknownModelWarning": "core.errors",
+    "effective_config": "effective",
     "load_config_with_env_override": "api",
 }
 
@@ -37,6 +45,11 @@ def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'codequery_gitcfg' has no attribute {name!r}")
-    from importlib import import_module  # noqa: PLC0415 - names load on first use
+    # __import__ with a fromlist returns the submodule itself (importlib would be one more import).
+    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
+    globals()[name] = value  # once: later lookups are plain attribute reads
+    return value
 
-    return getattr(import_module(f".{module}", __name__), name)
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

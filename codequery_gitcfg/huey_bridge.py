@@ -28,7 +28,6 @@ import posixpath
 import re
 import sys
 import time
-from dataclasses import dataclass
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -37,6 +36,7 @@ from typing import (
     List,
     Literal,
     Mapping,
+    NamedTuple,
     Optional,
     Sequence,
     TextIO,
@@ -46,8 +46,7 @@ from typing import (
 
 from .core.defaults import DEFAULT_EXCLUDE_PATTERNS, DEFAULT_PROCESSING
 from .core.errors import ConfigError
-from .core.judge import field_errors
-from .git.repo import discover
+from .core.schema import field_errors
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -111,8 +110,7 @@ _PID_RE = re.compile(r"[0-9]+")
 _MAX_NAMES_SHOWN = 10
 
 
-@dataclass(frozen=True)
-class DispatchPlan:
+class DispatchPlan(NamedTuple):
     """What the post-commit hook should do with the records of a commit.
 
     ``batches`` always describes the records kept (also for "sync", so
@@ -137,8 +135,7 @@ class DispatchPlan:
         return tuple(f for batch in self.batches for f in batch)
 
 
-@dataclass(frozen=True)
-class EnqueueResult:
+class EnqueueResult(NamedTuple):
     """What :func:`enqueue` put on the queue, and what it could not.
 
     ``results`` holds one Huey ``Result`` per task queued (``None`` entries
@@ -156,8 +153,7 @@ class EnqueueResult:
         return not self.failed
 
 
-@dataclass(frozen=True)
-class Dispatch:
+class Dispatch(NamedTuple):
     """What :func:`dispatch` did: each record of the commit is in exactly one group."""
 
     plan: DispatchPlan
@@ -167,8 +163,7 @@ class Dispatch:
     reason: str = ""  # why enqueueing failed, if it did
 
 
-@dataclass(frozen=True)
-class Heartbeat:
+class Heartbeat(NamedTuple):
     """The last beat a worker left in the queue's storage."""
 
     time: float  # seconds since the epoch, by the worker's clock
@@ -606,7 +601,10 @@ def _worktree_root(path: Optional[PathArg] = None, *, environ: Optional[Mapping[
         # An explicit path means that path's repository, not whatever GIT_DIR a
         # calling hook left in the environment.
         env = {k: v for k, v in env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
-    # Plain `git rev-parse`, not GitPython: this runs in every post-commit hook.
+    # Plain `git rev-parse`, not GitPython: this runs in every post-commit hook. Imported
+    # here: planning alone (plan_dispatch) needs no git layer, and a hook pays for each import.
+    from .git.repo import discover
+
     worktree = discover(start if os.path.isdir(start) else os.path.dirname(start), env)
     if worktree is None:
         raise ValueError(f"not a git repository: {start}")

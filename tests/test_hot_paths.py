@@ -15,11 +15,8 @@ import pytest
 
 from conftest import VALID, git
 
-# The hot paths' budget rests on the fast validator; Python 3.9 has none (jsonschema judges
-# there, slower, same verdicts), so what these tests pin does not apply to it.
-pytest.importorskip("codequery_gitcfg.core._fastcheck", reason="no usable fastjsonschema (Python 3.9)")
-
-HEAVY = ("jsonschema", "git", "filelock", "huey", "fastjsonschema")
+FAST = "codequery_gitcfg.core._fastcheck"  # the generated validator: light, but only loaded to check
+HEAVY = ("jsonschema", "git", "filelock", "huey", "fastjsonschema", "decimal", FAST)
 CONFIG = ".code-query/config.json"
 
 
@@ -54,21 +51,22 @@ def test_staged_hook_with_a_memo_hit_loads_nothing_heavy(repo: Path, write_confi
     git(repo, "add", CONFIG)
     code = "from codequery_gitcfg.cli.hook import main\nassert main(['pre-commit']) == 0"
     # The first run judges the new blob: the fast verdict, never jsonschema.
-    assert loaded_after(repo, code) == ["fastjsonschema"]
+    assert loaded_after(repo, code) == [FAST]
     assert loaded_after(repo, code) == []
 
 
 def test_validate_of_a_valid_file_never_loads_jsonschema(repo: Path, write_config: Callable[..., Path]) -> None:
     write_config(VALID)
     code = "from codequery_gitcfg.cli.main import main\nassert main(['validate']) == 0"
-    assert loaded_after(repo, code) == ["fastjsonschema"]
+    assert loaded_after(repo, code) == [FAST]
 
 
 def test_validate_of_an_invalid_file_asks_jsonschema_for_the_messages(
         repo: Path, write_config: Callable[..., Path]) -> None:
     write_config({"dataset_name": "x", "processing": {"batch_size": 0}})
     code = "from codequery_gitcfg.cli.main import main\nassert main(['validate']) == 1"
-    assert loaded_after(repo, code) == ["fastjsonschema", "jsonschema"]
+    # (jsonschema may load decimal itself: only ours is counted here)
+    assert [m for m in loaded_after(repo, code) if m != "decimal"] == [FAST, "jsonschema"]
 
 
 @pytest.mark.parametrize("call", [
@@ -83,7 +81,7 @@ def test_a_cached_config_in_a_new_process_loads_nothing_heavy(
     first = loaded_after(repo, call)
     assert "jsonschema" not in first and "git" not in first and "filelock" not in first
     again = loaded_after(repo, call)
-    assert [m for m in again if m != "fastjsonschema"] == []
+    assert [m for m in again if m != FAST] == []
     if "plan_dispatch" not in call:
         assert again == []  # not even the fast validator: the memo knew these bytes
         # and nothing a read does not need: no git process, no temp files, no OpenSSL
@@ -100,3 +98,20 @@ def test_a_valid_env_override_is_checked_without_jsonschema_then_remembered(repo
     code = "import codequery_gitcfg as c\nassert c.effective_config()['processing']['batch_size'] == 3"
     assert "jsonschema" not in loaded_after(repo, code)
     assert loaded_after(repo, code) == []  # the same overrides on the same file: remembered
+
+
+def test_a_kept_config_in_a_new_process_loads_only_the_quick_read(repo: Path, write_config: Callable[..., Path]) -> None:
+    # The read Code Query's post-commit hook and every worker start make: the few modules
+    # ARCHITECTURE.md names, no typing, no judge, no store.manager.
+    write_config(VALID)
+    code = ("import sys\nimport codequery_gitcfg as c\nc.effective_config()\n"
+            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('codequery_gitcfg.') or m == 'typing')))")
+    probe = f"import json\n{code}"
+    runs = [subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True,
+                           env=untraced()) for _ in range(2)]
+    assert "codequery_gitcfg.core.judge" in json.loads(runs[0].stdout)  # the first read went the whole way
+    assert json.loads(runs[1].stdout) == [
+        "codequery_gitcfg.core", "codequery_gitcfg.core.jsonvalue", "codequery_gitcfg.core.version",
+        "codequery_gitcfg.effective", "codequery_gitcfg.git", "codequery_gitcfg.git.layout",
+        "codequery_gitcfg.store", "codequery_gitcfg.store.memo", "codequery_gitcfg.store.owner",
+    ]

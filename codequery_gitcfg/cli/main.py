@@ -15,11 +15,10 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from ..core import env, judge, reader
 from ..core.defaults import DEFAULT_CONFIG, set_path
 from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, escape, escape_json
-from ..core.judge import field_errors
 from ..core.locate import positions as locate_positions
 from ..core.migrate import CURRENT_SCHEMA_VERSION, migrate
 from ..core.reader import MAX_INT_DIGITS
-from ..core.schema import check, schema, schema_text
+from ..core.schema import check, field_errors, schema, schema_text
 from ..core.version import __version__
 from ..git import ops
 from ..git.repo import ignored_by

@@ -1,7 +1,12 @@
 VERSION = "2.22.3"
-from decimal import Decimal
+class Decimal:  # never instantiated: plain() lets no Decimal reach this code
+    pass
 import re
-from fastjsonschema import JsonSchemaValueException, JsonSchemaValuesException
+class JsonSchemaValueException(ValueError):
+    def __init__(self, message, **details):
+        super().__init__(message)
+class JsonSchemaValuesException(ValueError):
+    pass
 
 
 REGEX_PATTERNS = {

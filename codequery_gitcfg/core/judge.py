@@ -16,7 +16,7 @@ from . import env, locate, reader
 from .defaults import DEFAULT_CONFIG, copy_json, deep_merge, json_problem
 from .errors import AliasMismatchWarning, ConfigError, EnvOverrideError, Problem, UnknownKeyWarning
 from .migrate import MigrationResult, legacy_markers, migrate, mismatches
-from .schema import caller_stacklevel, check, warn_unknown_model, with_positions
+from .schema import caller_stacklevel, check, field_errors, unknown_model, warn_unknown_model, with_positions
 
 
 def parse(raw: bytes, filename: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:
@@ -101,13 +101,6 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def passed(data: Mapping[str, Any], text: Optional[str] = None) -> Verdict:
-    """The verdict on ``data`` whose exact bytes already passed the schema under the same
-    rules (a memo hit): migration and the alias comparison still run, on the data just
-    read; only the schema check does not."""
-    return Verdict(migrate(data), [], [], legacy_markers(data), _disagreements(data, text))
-
-
 def runtime(verdict: Verdict, filename: Optional[str] = None) -> Dict[str, Any]:
     """Run time's reading of a verdict: real errors raise, unknown keys warn, defaults merge."""
     if verdict.errors:
@@ -120,6 +113,11 @@ def runtime(verdict: Verdict, filename: Optional[str] = None) -> Dict[str, Any]:
                       stacklevel=caller_stacklevel())
     warn_unknown_model(verdict.result.config)
     return deep_merge(DEFAULT_CONFIG, verdict.result.config)
+
+
+def quiet(verdict: Verdict) -> bool:
+    """True when run time has nothing to say about the verdict: no error, no warning."""
+    return not (verdict.errors or verdict.disagreements or verdict.unknown or unknown_model(verdict.result.config))
 
 
 def check_writable(data: Mapping[str, Any], *, strict: bool, filename: Optional[str] = None) -> None:
@@ -138,11 +136,6 @@ def check_writable(data: Mapping[str, Any], *, strict: bool, filename: Optional[
         problem = json_problem(data)
     if problem:
         raise ConfigError([Problem(*problem)], filename)
-
-
-def field_errors(partial: Mapping[str, Any]) -> List[Problem]:
-    """The schema's errors for a partial config (``init --dataset-name``, a Huey plan)."""
-    return check(partial)[0]
 
 
 class Remembered(Protocol):

@@ -1,4 +1,5 @@
-"""All git access, in one module.
+"""All git access, in one module (with ``layout``, which reads the plain layout from
+the file system for a new process's read, and starts no git).
 
 GitPython is the git layer of the API (``ConfigManager``, ``effective_config``),
 ``install`` and ``doctor``. The rule for everything that runs on every commit
@@ -17,105 +18,19 @@ from typing import TYPE_CHECKING, Dict, List, Literal, Mapping, NamedTuple, Opti
 from ..core.errors import GitError, Problem
 from ..store.files import read_bytes
 from ..store.paths import Worktree, inside
+from .layout import DISCOVERY_VARS, REPO_VARS, plain_layout, probe_of, real_folder, repo_env
 
 if TYPE_CHECKING:
     import subprocess
 
 
-def _repo_env(environ: Mapping[str, str]) -> dict[str, str]:
-    """git's own discovery variables, taken from ``environ`` on purpose.
-
-    Hooks run with GIT_DIR (and in linked worktrees GIT_WORK_TREE) set by git;
-    honouring them is what makes a hook see the repository git is committing to.
-    """
-    env = dict(os.environ)
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE"):
-        env.pop(name, None)
-        if name in environ:
-            env[name] = environ[name]
-    return env
-
-
-_REPO_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE")
-_DISCOVERY_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
-                   "GIT_DISCOVERY_ACROSS_FILESYSTEM")
 _located: Dict[Tuple[str, Tuple[Optional[str], ...]], Tuple[Tuple[int, ...], Optional[Worktree]]] = {}
 
 
-def _real_folder(start: Optional[str]) -> str:
-    # Start from a real folder: discovery from a symlinked one would search
-    # wherever the link points, and the containment check would then be moot.
-    folder = os.path.abspath(start or os.getcwd())
-    while not os.path.isdir(folder) or os.path.islink(folder):
-        folder = os.path.dirname(folder)
-    return folder
-
-
-# Anything that can move the worktree away from the folder holding .git, or make
-# git refuse it: then git is asked. (GIT_CONFIG_PARAMETERS is `git -c`.)
-_MOVERS = _DISCOVERY_VARS + ("GIT_CONFIG", "GIT_CONFIG_GLOBAL", "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT",
-                             "GIT_CONFIG_PARAMETERS")
-_CONFIG_LIMIT = 64 * 1024
-
-
-def _config_moves(path: str) -> bool:
-    """True unless the git config file at ``path`` (if any) plainly leaves the worktree where
-    its .git is: no core.worktree, no core.bare other than false, no include."""
-    try:
-        with open(path, "rb") as f:
-            text = f.read(_CONFIG_LIMIT + 1).decode("utf-8", "replace").lower()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
-    if len(text) > _CONFIG_LIMIT:
-        return True
-    for line in text.splitlines():
-        words = line.split("=", 1)
-        name = words[0].strip()
-        if name.startswith("[") and "include" in name:
-            return True
-        if name == "worktree" or (name == "bare" and (len(words) < 2 or words[1].strip() not in
-                                                      ("false", "no", "off", "0"))):
-            return True
-    return False
-
-
 def _from_files(probe: str, environ: Mapping[str, str]) -> Optional[Worktree]:
-    """git's answer for the plain layout, read from the file system; None: ask git.
-
-    ``git rev-parse`` from ``probe`` answers ``probe`` itself when ``probe/.git`` is a
-    folder of ours holding a repository and nothing in the environment or the
-    config moves the worktree. Everything else (a .git file of a linked worktree or
-    submodule, GIT_DIR, core.worktree, a repository of another user that
-    safe.directory decides on, includes) is git's to answer. Starting git costs
-    more than the rest of a cached read.
-    """
-    if any(environ.get(name) for name in _MOVERS) or not hasattr(os, "geteuid"):
-        return None
-    dot_git = os.path.join(probe, ".git")
-    try:
-        st_git, st_top = os.lstat(dot_git), os.stat(probe)
-    except OSError:
-        return None
-    import stat
-
-    uid = os.geteuid()
-    if not stat.S_ISDIR(st_git.st_mode) or st_git.st_uid != uid or st_top.st_uid != uid:
-        return None
-    if not os.path.isfile(os.path.join(dot_git, "HEAD")) or not os.path.isdir(os.path.join(dot_git, "objects")) \
-            or os.path.lexists(os.path.join(dot_git, "commondir")) \
-            or os.path.lexists(os.path.join(dot_git, "config.worktree")):
-        return None
-    home = environ.get("HOME", "")
-    xdg = environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config")
-    configs = [os.path.join(dot_git, "config"), os.path.join(xdg, "git", "config")]
-    configs += [os.path.join(home, ".gitconfig")] if home else []
-    configs += [] if environ.get("GIT_CONFIG_NOSYSTEM") else ["/etc/gitconfig"]
-    if any(_config_moves(path) for path in configs):
-        return None
-    git_dir = os.path.realpath(dot_git)
-    return Worktree(os.path.realpath(probe), git_dir, git_dir)
+    """git's answer for the plain layout (``layout.plain_layout``) as a Worktree; None: ask git."""
+    found = plain_layout(probe, environ)
+    return Worktree(found[0], found[1], found[1]) if found else None
 
 
 def locate(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
@@ -123,27 +38,17 @@ def locate(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = N
     (``effective_config``, ``ConfigManager.load_config``): GitPython's import alone
     would cost several times the whole read. The plain layout is read from the file
     system; anything else is one ``git rev-parse``."""
-    environ = _repo_env(os.environ if environ is None else environ)
-    folder = _real_folder(start)
+    environ = repo_env(os.environ if environ is None else environ)
+    folder = real_folder(start)
     # Where the file is decides, not a GIT_DIR in the environment (see find_worktree).
-    found = _located_at(folder, {k: v for k, v in environ.items() if k not in _REPO_VARS})
+    found = _located_at(folder, {k: v for k, v in environ.items() if k not in REPO_VARS})
     if found is None and "GIT_DIR" in environ:
         found = _by_environment(folder, environ)
     return found
 
 
 def _located_at(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
-    # Ask from the nearest folder that has a .git, searched up the path as written,
-    # as GitPython does: git itself would search up the physical path, which
-    # leaves the repository through a symlinked folder or answers nothing from
-    # inside the git directory, and containment would then be off.
-    probe = folder
-    while not os.path.lexists(os.path.join(probe, ".git")):
-        parent = os.path.dirname(probe)
-        if parent == probe:
-            probe = folder
-            break
-        probe = parent
+    probe = probe_of(folder)
     plain = _from_files(probe, environ)
     if plain is not None:
         return plain
@@ -154,7 +59,7 @@ def _located_at(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
         stamp: Optional[tuple[int, ...]] = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
     except OSError:
         stamp = None
-    key = (probe, tuple(environ.get(n) for n in _DISCOVERY_VARS))
+    key = (probe, tuple(environ.get(n) for n in DISCOVERY_VARS))
     known = _located.get(key)
     if known is not None and stamp is not None and known[0] == stamp:
         return known[1]
@@ -176,7 +81,7 @@ def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, st
     import git
 
     environ = os.environ if environ is None else environ
-    folder = _real_folder(start)
+    folder = real_folder(start)
     if "GIT_DIR" in environ:
         # GitPython's Repo(path) would read GIT_WORK_TREE from os.environ: plain git, without it.
         return locate(folder, environ)
@@ -205,14 +110,14 @@ def _by_environment(folder: str, environ: Mapping[str, str]) -> Optional[Worktre
 
 def located(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
     """The worktree ``folder`` is really in, whatever GIT_DIR the environment names."""
-    return locate(folder, {k: v for k, v in environ.items() if k not in _REPO_VARS})
+    return locate(folder, {k: v for k, v in environ.items() if k not in REPO_VARS})
 
 
 def anchored(environ: Mapping[str, str]) -> Dict[str, str]:
     """``environ`` with relative repository variables made absolute from the current
     folder, as git reads them, so that git can be run from another folder."""
     env = dict(environ)
-    for name in _REPO_VARS:
+    for name in REPO_VARS:
         value = env.get(name)
         if value and not os.path.isabs(value):
             env[name] = os.path.abspath(value)
@@ -479,7 +384,7 @@ def hooks_path(worktree: Worktree, environ: Mapping[str, str]) -> tuple[str, Opt
     """The hooks folder git really uses here, and core.hooksPath as configured (or None)."""
     import git
 
-    env = _repo_env(environ)
+    env = repo_env(environ)
     runner = git.Git(worktree.root)
     # Relative answers (and a relative core.hooksPath) are taken from the worktree's top.
     folder = str(runner.execute(["git", "rev-parse", "--git-path", "hooks"], env=env))
@@ -493,7 +398,7 @@ def hooks_path(worktree: Worktree, environ: Mapping[str, str]) -> tuple[str, Opt
 # -- the merge driver's registration ------------------------------------------------
 def config_get(worktree: Worktree, key: str, environ: Mapping[str, str]) -> Optional[str]:
     """One value of the repository's own (local) git config, None when unset."""
-    proc = run_git(["config", "--local", "--get", key], cwd=worktree.root, environ=_repo_env(environ), check=False)
+    proc = run_git(["config", "--local", "--get", key], cwd=worktree.root, environ=repo_env(environ), check=False)
     if proc.returncode == 1:
         return None
     if proc.returncode != 0:
@@ -502,11 +407,11 @@ def config_get(worktree: Worktree, key: str, environ: Mapping[str, str]) -> Opti
 
 
 def config_set(worktree: Worktree, key: str, value: str, environ: Mapping[str, str]) -> None:
-    run_git(["config", "--local", key, value], cwd=worktree.root, environ=_repo_env(environ))
+    run_git(["config", "--local", key, value], cwd=worktree.root, environ=repo_env(environ))
 
 
 def config_remove_section(worktree: Worktree, section: str, environ: Mapping[str, str]) -> None:
-    run_git(["config", "--local", "--remove-section", section], cwd=worktree.root, environ=_repo_env(environ),
+    run_git(["config", "--local", "--remove-section", section], cwd=worktree.root, environ=repo_env(environ),
             check=False)
 
 

@@ -148,19 +148,21 @@ class ConfigManager:
 
     # -- reading ---------------------------------------------------------
     def _build(self, raw: bytes, st: os.stat_result) -> Dict[str, Any]:
-        # The memo is keyed by the hash of exactly these bytes, so a same-size
-        # rewrite within one timestamp tick can never be served another verdict.
-        text, data = judge.parse(raw, self.config_path)
+        # The kept result is keyed by the hash of exactly these bytes, so a same-size
+        # rewrite within one timestamp tick can never be served another one.
         wt = self.worktree
-        remembered = memo.path_in(wt.git_dir, memo.CONTENT) if wt else None
-        content = memo.content_id(raw) if remembered else ""
-        if remembered and memo.passed(remembered, content):
-            verdict = judge.passed(data, text)
-        else:
-            verdict = judge.judge(data, text)
-            if remembered and not verdict.errors and not verdict.unknown:
-                memo.remember(remembered, content)
-        return judge.runtime(verdict, self.config_path)
+        kept = memo.path_in(wt.git_dir, memo.SNAPSHOT) if wt else None
+        content = memo.content_id(raw) if kept else ""
+        if kept:
+            config = memo.recall(kept, content)
+            if config is not None:
+                return config
+        text, data = judge.parse(raw, self.config_path)
+        verdict = judge.judge(data, text)
+        config = judge.runtime(verdict, self.config_path)
+        if kept and judge.quiet(verdict):
+            memo.keep(kept, content, config)
+        return config
 
     def load_config(self, create_if_missing: bool = False) -> Dict[str, Any]:
         """Validated config merged with defaults; a stat and a copy when unchanged."""

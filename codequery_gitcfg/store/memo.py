@@ -1,21 +1,32 @@
-"""Verdicts that outlive the process: ids of contents that passed.
+"""Verdicts that outlive the process, and the run-time config they gave.
 
 A blob id or a content hash names its bytes, so content that passed once
 passes again under the same rules: an unchanged config then costs no schema
 check and no jsonschema import, in a hook or in a new process that reads it.
 The key of a whole memo is everything that can change a verdict: our version,
 the bytes of the schema and of every module of the judging core (the generated
-fast validator included), and the installed jsonschema and fastjsonschema.
+fast validator included), and the installed jsonschema.
 
-Two memos sit in ``<git dir>/codequery-gitcfg/``: ``valid-blobs`` (staged blob
-ids that passed the gate) and ``valid-content`` (SHA-256 of file contents that
-had no error and no unknown key at run time, a pending migration allowed there
-as at run time; and of effective configs with environment overrides applied
-that passed, as their sorted JSON). An entry is only ever a hint that the bytes just read
-already passed, never a source of values: the values always come from those
-bytes. A memo that is not a regular file of ours, is under other rules, is
-truncated, too long or unreadable is ignored and started again; reads take no
-lock (a line is appended in one write, and a rewrite replaces the whole file).
+Three files sit in ``<git dir>/codequery-gitcfg/``:
+
+- ``valid-blobs``: staged blob ids that passed the gate;
+- ``valid-content``: ids of effective configs with environment overrides applied
+  that passed (their sorted JSON): an entry is only a hint that the data just
+  built already passed, never a source of values;
+- ``effective-config``: the run-time result (migrated in memory, defaults merged,
+  before overrides) of the last file contents that judged clean (no error, no
+  unknown key, no warning at all), under the rules key, that content's SHA-256
+  and the SHA-256 of the result. It is a source of values: a new process then
+  reads the config at the cost of the file, one hash and one ``json.loads``.
+  It is believed only when it is ours (a regular file of our user, in a real
+  folder) and every one of the three matches the bytes just read, so a
+  same-size rewrite, a torn write or a planted entry is rebuilt, never served.
+
+A memo that is not a regular file of ours, is under other rules, is truncated,
+too long or unreadable is ignored and started again; reads take no lock (a
+line is appended in one write, and a rewrite replaces the whole file).
+
+No ``typing`` at run time: a new process imports this on every commit.
 """
 from __future__ import annotations
 
@@ -23,16 +34,20 @@ import json
 import os
 import stat
 import sys
-from typing import Any, Callable, Mapping, Optional
 
-from ..core.schema import plain
+from ..core.jsonvalue import plain
 from ..core.version import __version__
 from .owner import makedirs
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, Mapping, Optional
 
 LIMIT = 64 * 1024
 FOLDER = "codequery-gitcfg"
 BLOBS = "valid-blobs"
 CONTENT = "valid-content"
+SNAPSHOT = "effective-config"
 _key: Optional[str] = None
 # Never follow a planted symlink, never block on a FIFO.
 _FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -109,30 +124,34 @@ def rules_key() -> str:
             if name.endswith((".py", ".json")):
                 with open(os.path.join(core, name), "rb") as f:
                     digest.update(name.encode() + b"\0" + f.read())
-        for package in ("jsonschema", "fastjsonschema"):
-            digest.update(_package_origin(package).encode("utf-8", "surrogateescape") + b"\0")
+        digest.update(_package_origin("jsonschema").encode("utf-8", "surrogateescape") + b"\0")
         _key = "rules " + digest.hexdigest()
     return _key
 
 
-def _read(path: str) -> str:
-    """The memo's text; "" unless it is a regular file (no symlink) in a real folder."""
+def _read_bytes(path: str) -> bytes:
+    """The memo's bytes; b"" unless it is a regular file of ours (no symlink) in a real folder."""
     try:
         folder = os.lstat(os.path.dirname(path))
         if not stat.S_ISDIR(folder.st_mode):
-            return ""
+            return b""
         fd = os.open(path, _FLAGS)
     except OSError:
-        return ""
+        return b""
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return ""
-        data = os.read(fd, LIMIT + 1)
+        st = os.fstat(fd)
+        # Another user's entry could make us believe anything it says.
+        if not stat.S_ISREG(st.st_mode) or (hasattr(os, "geteuid") and st.st_uid != os.geteuid()):
+            return b""
+        return os.read(fd, LIMIT + 1)
     except OSError:
-        return ""
+        return b""
     finally:
         os.close(fd)
-    return data.decode("ascii", "replace")
+
+
+def _read(path: str) -> str:
+    return _read_bytes(path).decode("ascii", "replace")
 
 
 def passed(path: str, content: str) -> bool:
@@ -164,4 +183,43 @@ def remember(path: str, content: str) -> None:
 
             write_atomic(path, f"{key}\n{content}\n".encode("ascii"))
     except (OSError, UnicodeError):
+        pass
+
+
+def recall(path: str, content: str) -> Optional[Dict[str, Any]]:
+    """The run-time config kept for ``content`` (a ``content_id``) under the current rules,
+    or None: no entry, another content, other rules, or anything damaged."""
+    data = _read_bytes(path)
+    parts = data.split(b"\n", 3)
+    if len(data) > LIMIT or len(parts) != 4:
+        return None
+    key, kept, digest, body = parts
+    if key != rules_key().encode() or kept != content.encode() or digest != _sha256(body).hexdigest().encode():
+        return None
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if type(value) is dict else None
+
+
+def keep(path: str, content: str, value: Mapping[str, Any]) -> None:
+    """Keep ``value`` as the run-time config of ``content``; one that cannot be written
+    (or would not fit) only costs the next process the full read."""
+    try:
+        body = json.dumps(value, allow_nan=False, separators=(",", ":")).encode("ascii")
+    except (TypeError, ValueError):
+        return
+    entry = f"{rules_key()}\n{content}\n{_sha256(body).hexdigest()}\n".encode("ascii") + body
+    if len(entry) > LIMIT:
+        return
+    try:
+        folder = os.path.dirname(path)
+        makedirs(folder)
+        if os.path.islink(folder):
+            return
+        from .atomic import write_atomic  # noqa: PLC0415 -- a hit never writes: no tempfile import for it
+
+        write_atomic(path, entry)
+    except OSError:
         pass

@@ -5,9 +5,11 @@ lock the user out of their own repository afterwards.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-from typing import Optional
+
+TYPE_CHECKING = False  # no typing at run time: the memo a new process reads on every commit imports this
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 def owner_for(folder: str, st: Optional[os.stat_result]) -> Optional[tuple[int, int]]:
@@ -36,8 +38,10 @@ def chown_fd(fd: int, owner: Optional[tuple[int, int]]) -> None:
     try:
         os.fchown(fd, *owner)
     except OSError:
-        with contextlib.suppress(OSError):  # not root: the group may still be one of ours
+        try:  # not root: the group may still be one of ours
             os.fchown(fd, -1, owner[1])
+        except OSError:
+            pass
 
 
 def makedirs(folder: str) -> None:

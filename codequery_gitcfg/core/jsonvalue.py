@@ -1,0 +1,38 @@
+"""Which values both validators judge alike: the plain JSON values.
+
+Its own small module (no ``typing`` at run time) because the verdict memo needs it
+on the path a new process takes on every commit, where each import counts.
+"""
+from __future__ import annotations
+
+import math
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+
+def plain(value: Any) -> bool:
+    """True when ``value`` holds only the JSON values on which both validators agree.
+
+    The two differ outside them: fastjsonschema calls 2.0 an integer (draft 6 on),
+    lets NaN and infinities pass bounds, and takes a tuple for an array or a
+    subclass for its base. Such a value goes to the reference, which judges it
+    by the strict rules; nothing here judges a field.
+    """
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            if any(type(k) is not str for k in node):
+                return False
+            stack.extend(node.values())
+        elif kind is list:
+            stack.extend(node)
+        elif kind is float:
+            if not math.isfinite(node) or node.is_integer():
+                return False
+        elif kind not in (str, int, bool) and node is not None:
+            return False
+    return True
