@@ -1,16 +1,24 @@
 """The exception root for every user-facing failure, and the warning category."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable, List, NamedTuple, Optional, Sequence
 
 # What a terminal may act on: C0 controls, DEL, C1 controls (U+009B is CSI), lone
 # surrogates (undecodable bytes of a file name, or text no output can encode),
 # the bidirectional overrides of "Trojan source" and the Unicode line separators.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_OUTPUT = re.compile("\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029"
-                            "\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_JSON = re.compile("[\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = "[\x00-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+_UNSAFE_OUTPUT = ("\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u2028\u2029"
+                  "\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_JSON = "[\x7f-\x9f\ud800-\udfff\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+
+
+@functools.cache
+def _pattern(source: str) -> re.Pattern[str]:
+    # Compiled on first use: these classes of code points take milliseconds to compile,
+    # more than a whole cached read, and most processes that import this print nothing.
+    return re.compile(source)
 
 
 def _escaped(char: str) -> str:
@@ -26,18 +34,18 @@ def escape(text: str) -> str:
     The one escaping function for user-controlled strings (keys, values, paths,
     git output): a collaborator's key must not erase or fake our messages.
     """
-    return _UNSAFE.sub(lambda m: _escaped(m.group(0)), text)
+    return _pattern(_UNSAFE).sub(lambda m: _escaped(m.group(0)), text)
 
 
 def escape_output(text: str) -> str:
     """``escape`` for whole lines of output: our own line breaks and tabs stay."""
-    return _UNSAFE_OUTPUT.sub(lambda m: _escaped(m.group(0)), text)
+    return _pattern(_UNSAFE_OUTPUT).sub(lambda m: _escaped(m.group(0)), text)
 
 
 def escape_json(text: str) -> str:
     """JSON text (``ensure_ascii=False``) with the characters ``escape`` shows as
     JSON escapes; JSON already escapes C0, and the result still parses the same."""
-    return _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return _pattern(_UNSAFE_JSON).sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
 
 
 class Problem(NamedTuple):

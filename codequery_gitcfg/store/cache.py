@@ -103,12 +103,14 @@ def forget(path: str) -> None:
 
 
 def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]],
-         root: Optional[str] = None) -> Dict[str, Any]:
+         root: Optional[str] = None, st: Optional[os.stat_result] = None) -> Dict[str, Any]:
     """Cached value for ``path``; ``build`` parses on a miss. FileNotFoundError passes.
 
     ``root``: a miss reads ``path`` from there, following no symlink (files.read_bytes).
+    ``st``: the file's stat, when the caller just made it.
     """
-    st = os.stat(path)
+    if st is None:
+        st = os.stat(path)
     entry = _entries.get(path)
     # The common hit, inlined: this is the path the MCP server and workers call
     # over and over, so it is one stat, one tuple compare and one copy.

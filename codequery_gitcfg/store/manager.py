@@ -167,7 +167,7 @@ class ConfigManager:
     def load_config(self, create_if_missing: bool = False) -> Dict[str, Any]:
         """Validated config merged with defaults; a stat and a copy when unchanged."""
         def load(path: str, root: Optional[str]) -> Dict[str, Any]:
-            return cache.load(path, self._build, root)
+            return cache.load(path, self._build, root, self._held.seen if self._held else None)
 
         try:
             return self._read(load)  # type: ignore[no-any-return]

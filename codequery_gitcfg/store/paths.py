@@ -101,7 +101,7 @@ class Held:
     instead of reading outside.
     """
 
-    __slots__ = ("_marks", "_parts", "_real", "given", "worktree")
+    __slots__ = ("_marks", "_parts", "_real", "given", "seen", "worktree")
 
     def __init__(self, given: str, worktree: Optional[Worktree]) -> None:
         self.given = os.path.join(os.getcwd(), given)  # absolute, but not normalised: ".." stays
@@ -109,10 +109,25 @@ class Held:
         self._real: Optional[str] = None
         self._parts: List[str] = []
         self._marks: Tuple[Mark, ...] = ()
+        # The file's own lstat from the last check that found nothing changed: no symlink
+        # is on the way then, so it is the file's stat too (the cache needs no other).
+        self.seen: Optional[os.stat_result] = None
+
+    def _unchanged(self) -> bool:
+        st = None
+        for part, mark in zip(self._parts, self._marks):
+            try:
+                st = os.lstat(part)
+            except OSError:
+                st = None
+            if (None if st is None else (st.st_dev, st.st_ino, stat.S_IFMT(st.st_mode))) != mark:
+                return False
+        self.seen = st
+        return True
 
     def real(self) -> str:
-        if self._real is not None and (self.worktree is None or (
-                self._parts and tuple(_mark(p) for p in self._parts) == self._marks)):
+        self.seen = None
+        if self._real is not None and (self.worktree is None or (self._parts and self._unchanged())):
             return self._real
         wt = self.worktree
         if wt is None:
@@ -122,9 +137,11 @@ class Held:
         self._parts = []
         if os.path.normpath(self.given) == self.given == real:
             # No symlink on the way: its components' identities stand for the resolution.
-            self._parts = [wt.root]
+            # Those below the top: a commit can change them, never the worktree's top itself.
+            folder = wt.root
             for part in os.path.relpath(real, wt.root).split(os.sep):
-                self._parts.append(os.path.join(self._parts[-1], part))
+                folder = os.path.join(folder, part)
+                self._parts.append(folder)
             self._marks = tuple(_mark(p) for p in self._parts)
         self._real = real
         return real
