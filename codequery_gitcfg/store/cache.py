@@ -102,24 +102,35 @@ def forget(path: str) -> None:
         _entries.pop(path, None)
 
 
-def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]],
-         root: Optional[str] = None, st: Optional[os.stat_result] = None) -> Dict[str, Any]:
-    """Cached value for ``path``; ``build`` parses on a miss. FileNotFoundError passes.
-
-    ``root``: a miss reads ``path`` from there, following no symlink (files.read_bytes).
-    ``st``: the file's stat, when the caller just made it.
-    """
-    if st is None:
-        st = os.stat(path)
+def _settled(path: str, st: os.stat_result) -> Optional[Dict[str, Any]]:
+    # The common hit: one tuple compare and one copy (the MCP server and workers
+    # call this over and over).
     entry = _entries.get(path)
-    # The common hit, inlined: this is the path the MCP server and workers call
-    # over and over, so it is one stat, one tuple compare and one copy.
     if (
         entry is not None
         and not entry.racy
         and entry.sig == (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     ):
         return entry.copy()
+    return None
+
+
+def unchanged(path: str) -> Optional[Dict[str, Any]]:
+    """A copy of the entry for ``path`` if the file is the same inode, unchanged and past the
+    racy window (one stat); None otherwise. FileNotFoundError passes."""
+    return _settled(path, os.stat(path))
+
+
+def load(path: str, build: Callable[[bytes, os.stat_result], Dict[str, Any]],
+         root: Optional[str] = None) -> Dict[str, Any]:
+    """Cached value for ``path``; ``build`` parses on a miss. FileNotFoundError passes.
+
+    ``root``: a miss reads ``path`` from there, following no symlink (files.read_bytes).
+    """
+    st = os.stat(path)
+    settled = _settled(path, st)
+    if settled is not None:
+        return settled
     hit = get(path, st)
     if hit is not None:
         return hit

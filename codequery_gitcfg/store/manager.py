@@ -166,8 +166,21 @@ class ConfigManager:
 
     def load_config(self, create_if_missing: bool = False) -> Dict[str, Any]:
         """Validated config merged with defaults; a stat and a copy when unchanged."""
+        # The server and workers call this over and over. A hit hands out only what this
+        # process read and judged inside the worktree, while the file is that same inode,
+        # unchanged: one stat. A path that now leads elsewhere reaches another file and
+        # misses, and the miss checks containment again before it reads a byte.
+        last = self._held.last if self._held else None
+        if last is not None:
+            try:
+                hit = cache.unchanged(last)
+            except OSError:
+                hit = None
+            if hit is not None:
+                return hit
+
         def load(path: str, root: Optional[str]) -> Dict[str, Any]:
-            return cache.load(path, self._build, root, self._held.seen if self._held else None)
+            return cache.load(path, self._build, root)
 
         try:
             return self._read(load)  # type: ignore[no-any-return]

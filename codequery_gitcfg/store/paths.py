@@ -101,7 +101,7 @@ class Held:
     instead of reading outside.
     """
 
-    __slots__ = ("_marks", "_parts", "_real", "given", "seen", "worktree")
+    __slots__ = ("_marks", "_parts", "_real", "given", "worktree")
 
     def __init__(self, given: str, worktree: Optional[Worktree]) -> None:
         self.given = os.path.join(os.getcwd(), given)  # absolute, but not normalised: ".." stays
@@ -109,25 +109,10 @@ class Held:
         self._real: Optional[str] = None
         self._parts: List[str] = []
         self._marks: Tuple[Mark, ...] = ()
-        # The file's own lstat from the last check that found nothing changed: no symlink
-        # is on the way then, so it is the file's stat too (the cache needs no other).
-        self.seen: Optional[os.stat_result] = None
-
-    def _unchanged(self) -> bool:
-        st = None
-        for part, mark in zip(self._parts, self._marks):
-            try:
-                st = os.lstat(part)
-            except OSError:
-                st = None
-            if (None if st is None else (st.st_dev, st.st_ino, stat.S_IFMT(st.st_mode))) != mark:
-                return False
-        self.seen = st
-        return True
 
     def real(self) -> str:
-        self.seen = None
-        if self._real is not None and (self.worktree is None or (self._parts and self._unchanged())):
+        if self._real is not None and (self.worktree is None or (
+                self._parts and tuple(_mark(p) for p in self._parts) == self._marks)):
             return self._real
         wt = self.worktree
         if wt is None:
@@ -137,17 +122,20 @@ class Held:
         self._parts = []
         if os.path.normpath(self.given) == self.given == real:
             # No symlink on the way: its components' identities stand for the resolution.
-            # Those below the top: a commit can change them, never the worktree's top itself.
-            folder = wt.root
+            self._parts = [wt.root]
             for part in os.path.relpath(real, wt.root).split(os.sep):
-                folder = os.path.join(folder, part)
-                self._parts.append(folder)
+                self._parts.append(os.path.join(self._parts[-1], part))
             self._marks = tuple(_mark(p) for p in self._parts)
         self._real = real
         return real
 
     def forget(self) -> None:
         self._real = None
+
+    @property
+    def last(self) -> Optional[str]:
+        """The path the last check resolved, unchecked since (None before the first)."""
+        return self._real
 
     @property
     def root(self) -> Optional[str]:
