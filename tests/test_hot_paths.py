@@ -104,8 +104,10 @@ def test_a_kept_config_in_a_new_process_loads_only_the_quick_read(repo: Path, wr
     # The read Code Query's post-commit hook and every worker start make: the few modules
     # ARCHITECTURE.md names, no typing, no judge, no store.manager.
     write_config(VALID)
-    code = ("import sys\nimport codequery_gitcfg as c\nc.effective_config()\n"
-            "print(json.dumps(sorted(m for m in sys.modules if m.startswith('codequery_gitcfg.') or m == 'typing')))")
+    # (counted from after start-up: an editable install's finder may load typing itself)
+    code = ("import sys\nbefore = set(sys.modules)\nimport codequery_gitcfg as c\nc.effective_config()\n"
+            "print(json.dumps(sorted(m for m in set(sys.modules) - before\n"
+            "                        if m.startswith('codequery_gitcfg.') or m == 'typing')))")
     probe = f"import json\n{code}"
     runs = [subprocess.run([sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True,
                            env=untraced()) for _ in range(2)]
