@@ -175,6 +175,16 @@ def _invalid(text: str, exc: json.JSONDecodeError) -> Problem:
                    exc.lineno, exc.colno)
 
 
+def _lone_in_key(text: str) -> Optional[Tuple[str, locate.Pos]]:
+    """Where the first string holding a lone surrogate is, when no value holds one: a key.
+    (The text parsed, so every quote outside a string opens one: each match is a token.)"""
+    for m in _STRINGS.finditer(text):
+        if _SURROGATE_ESCAPE.search(m.group(0)) and _has_lone_surrogate(json.loads(m.group(0))):
+            start = m.start()
+            return "", (locate.line_of(text, start), start - (text.rfind("\n", 0, start) + 1) + 1)
+    return None
+
+
 def _position(text: str, exc: _Refused) -> Problem:
     found: Optional[Tuple[str, locate.Pos]] = None
     try:
@@ -183,7 +193,7 @@ def _position(text: str, exc: _Refused) -> Problem:
         elif exc.message.startswith("lone"):
             found = locate.find_value(
                 text, lambda token: token.startswith('"') and _has_lone_surrogate(json.loads(token))
-            )
+            ) or _lone_in_key(text)
         else:
             found = locate.first_duplicate(text)
     except (RecursionError, IndexError, ValueError):
