@@ -263,3 +263,17 @@ def test_data_ids_name_exactly_one_value() -> None:
     assert memo.data_id({"a": True}) != memo.data_id({"a": 1})
     for odd in ({"a": 2.0}, {"a": float("nan")}, {"a": ("x",)}):
         assert memo.data_id(odd) is None  # left to the validators, never remembered
+
+
+def test_keeping_a_result_never_waits_on_the_disk(repo: Path, write_config: Callable[..., Path],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    # A torn entry is caught by its digest, so a read that keeps one never fsyncs;
+    # a write of the config itself still does.
+    write_config(VALID)
+    synced: list = []  # type: ignore[type-arg]
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd))[1])
+    fresh_load(repo)
+    assert kept_file(repo).exists() and synced == []
+    ConfigManager(repo / CONFIG).update_processing_mode("auto")
+    assert synced

@@ -33,15 +33,17 @@ def _current_umask() -> int:
     return mask
 
 
-def write_atomic(path: str, data: bytes, mode: Optional[int] = None) -> bool:
+def write_atomic(path: str, data: bytes, mode: Optional[int] = None, *, durable: bool = True) -> bool:
     """Replace ``path`` with ``data``; return False (touching nothing) if unchanged.
 
     The file keeps its permission bits (a new one gets ``0666 & ~umask``) unless
     ``mode`` is given. On any failure the original file is untouched, the temp
     file is removed and an OSError naming ``path`` reaches the caller.
+    ``durable=False`` skips the fsyncs, for a cache that a crash may lose (or tear:
+    its readers check what they read) but that a reader must never wait on the disk for.
     """
     try:
-        return _write(path, data, mode)
+        return _write(path, data, mode, durable)
     except OSError as exc:
         if exc.filename == path:
             raise
@@ -50,7 +52,7 @@ def write_atomic(path: str, data: bytes, mode: Optional[int] = None) -> bool:
         raise OSError(exc.errno, exc.strerror or str(exc), path) from exc
 
 
-def _write(path: str, data: bytes, wanted: Optional[int]) -> bool:
+def _write(path: str, data: bytes, wanted: Optional[int], durable: bool) -> bool:
     folder = os.path.dirname(os.path.abspath(path))
     try:
         st: Optional[os.stat_result] = os.stat(path)
@@ -81,7 +83,8 @@ def _write(path: str, data: bytes, wanted: Optional[int]) -> bool:
                 view = view[written:]
             chown_fd(fd, owner)
             os.fchmod(fd, mode)  # after the chown, which may clear setuid/setgid bits
-            os.fsync(fd)
+            if durable:
+                os.fsync(fd)
         finally:
             os.close(fd)
         os.replace(tmp, path)
@@ -91,7 +94,8 @@ def _write(path: str, data: bytes, wanted: Optional[int]) -> bool:
         except OSError:
             pass
         raise
-    _fsync_dir(folder)
+    if durable:
+        _fsync_dir(folder)
     return True
 
 

@@ -181,7 +181,7 @@ def remember(path: str, content: str) -> None:
                 return
             from .atomic import write_atomic  # noqa: PLC0415 -- a hit never writes: no tempfile import for it
 
-            write_atomic(path, f"{key}\n{content}\n".encode("ascii"))
+            write_atomic(path, f"{key}\n{content}\n".encode("ascii"), durable=False)
     except (OSError, UnicodeError):
         pass
 
@@ -220,6 +220,6 @@ def keep(path: str, content: str, value: Mapping[str, Any]) -> None:
             return
         from .atomic import write_atomic  # noqa: PLC0415 -- a hit never writes: no tempfile import for it
 
-        write_atomic(path, entry)
+        write_atomic(path, entry, durable=False)
     except OSError:
         pass
