@@ -280,3 +280,16 @@ def test_every_pattern_means_the_same_in_python_and_in_ecma_262() -> None:
     python = [[re.search(p, s) is not None for s in SAMPLES] for p in patterns]
     for p, ours, theirs in zip(patterns, python, ecma):
         assert ours == theirs, (p, [s for s, a, b in zip(SAMPLES, ours, theirs) if a != b])
+
+
+def test_the_pattern_table_is_made_lazy_only_in_the_shape_fastjsonschema_writes() -> None:
+    table = "x = 1\nREGEX_PATTERNS = {\n    '^a': re.compile('^a'),\n    '[\\\\d]': re.compile('[\\\\d]')\n}\ny = 2\n"
+    lazy = schema_mod._lazy_patterns(table)
+    assert lazy.startswith("x = 1\nclass _Patterns(dict):") and lazy.endswith("REGEX_PATTERNS = _Patterns()\ny = 2\n")
+    namespace: Dict[str, Any] = {}
+    exec("import re\n" + lazy, namespace)
+    assert namespace["REGEX_PATTERNS"]["^a"].pattern == "^a"
+    # an entry that compiles anything but its own key would be looked up under the wrong name
+    for changed in (table.replace("re.compile('^a')", "re.compile('^b')"), table.replace("REGEX_PATTERNS", "PATTERNS")):
+        with pytest.raises(RuntimeError, match="REGEX_PATTERNS"):
+            schema_mod._lazy_patterns(changed)
