@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Mapping, Optional
 
+from .core.env import apply_env
 from .core.errors import ConfigError, GitError
-from .core.judge import apply_env
 from .git.repo import locate
 from .store import manager as _store
 from .store.locking import DEFAULT_TIMEOUT

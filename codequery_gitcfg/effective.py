@@ -41,7 +41,7 @@ def effective_config(path: str | os.PathLike[str] | None = None,
     config, git_dir = found
     if not any(name.startswith("CODEQUERY_") for name in env):
         return config
-    from .core.judge import apply_env  # noqa: PLC0415 -- overrides need their rules, parsed and checked
+    from .core.env import apply_env  # noqa: PLC0415 -- overrides need their rules, parsed and checked
 
     return apply_env(config, env, memo.Verdicts(memo.path_in(git_dir, memo.CONTENT)))
 

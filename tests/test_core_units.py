@@ -183,7 +183,7 @@ def test_parse_value_number_keeps_a_20_character_integer_exact_and_reads_longer_
     assert longer == float("1" * 21)
 
 
-# -- judge.apply_env with a memo ---------------------------------------------------
+# -- env.apply_env with a memo ---------------------------------------------------
 
 
 class _Memo:
@@ -203,7 +203,7 @@ class _Memo:
 def test_apply_env_asks_the_memo_about_the_overridden_config_and_learns_a_valid_one() -> None:
     memo = _Memo()
     config = {"dataset_name": "x", "model": None}
-    result = judge.apply_env(config, {"CODEQUERY_BATCH_SIZE": "9"}, memo)
+    result = env.apply_env(config, {"CODEQUERY_BATCH_SIZE": "9"}, memo)
     assert result == {"dataset_name": "x", "model": None, "processing": {"batch_size": 9}}
     assert memo.asked == [{"dataset_name": "x", "processing": {"batch_size": 9}}]
     assert memo.learned == [{"dataset_name": "x", "processing": {"batch_size": 9}}]
@@ -212,14 +212,14 @@ def test_apply_env_asks_the_memo_about_the_overridden_config_and_learns_a_valid_
 
 def test_apply_env_does_not_learn_a_config_with_errors_outside_the_overrides() -> None:
     memo = _Memo()
-    result = judge.apply_env({"dataset_name": ""}, {"CODEQUERY_BATCH_SIZE": "9"}, memo)
+    result = env.apply_env({"dataset_name": ""}, {"CODEQUERY_BATCH_SIZE": "9"}, memo)
     assert result == {"dataset_name": "", "processing": {"batch_size": 9}}
     assert memo.learned == []
 
 
 def test_apply_env_refuses_an_override_out_of_bounds_with_the_field_rule() -> None:
     with pytest.raises(EnvOverrideError) as info:
-        judge.apply_env({"dataset_name": "x"}, {"CODEQUERY_BATCH_SIZE": "0"}, _Memo())
+        env.apply_env({"dataset_name": "x"}, {"CODEQUERY_BATCH_SIZE": "0"}, _Memo())
     assert info.value.problems == (
         Problem("processing.batch_size",
                 "Invalid value for CODEQUERY_BATCH_SIZE: '0'. batch_size must be a positive integer (1 to 1000)"),

@@ -14,8 +14,8 @@ from typing import Any, Dict, Iterator, Tuple
 import pytest
 from codequery_gitcfg import ConfigError, ConfigManager, UnknownModelWarning
 from codequery_gitcfg.core.defaults import DEFAULT_CONFIG
+from codequery_gitcfg.core.env import apply_env
 from codequery_gitcfg.core.errors import EnvOverrideError
-from codequery_gitcfg.core.judge import apply_env
 from codequery_gitcfg.core.schema import SCHEMA_ID, schema
 from codequery_gitcfg.store import memo
 

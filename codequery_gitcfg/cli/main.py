@@ -138,7 +138,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.effective:
         for warning in env.unknown_variables(os.environ):
             print(f"warning: {warning}", file=sys.stderr)
-        values = judge.apply_env(judge.runtime(judge.judge(data, text), label), os.environ)
+        values = env.apply_env(judge.runtime(judge.judge(data, text), label), os.environ)
         overrides = {o.path: o.name for o in env.collect(os.environ)}
         came_from = sources(data) if args.origin else {}
     else:
@@ -310,7 +310,7 @@ def cmd_get(args: argparse.Namespace) -> int:
     """One effective value for shell scripts, as ``git config --get`` gives one: exit 1 when unset."""
     _field(args.key)
     manager, _ = _workspace().manager(args.file)
-    node: Any = judge.apply_env(manager.load_config(), os.environ)
+    node: Any = env.apply_env(manager.load_config(), os.environ)
     for part in args.key.split("."):
         if not isinstance(node, dict) or part not in node:
             return EXIT_FAIL

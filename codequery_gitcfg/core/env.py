@@ -1,14 +1,13 @@
 """Environment overrides (SPEC 2.3): CODEQUERY_<DOTTED_PATH> for every scalar field."""
 from __future__ import annotations
 
-import difflib
 import math
 import re
-from typing import Any, Dict, List, Mapping, NamedTuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Protocol
 
-from .defaults import set_path
+from .defaults import copy_json, set_path
 from .errors import EnvOverrideError, Problem
-from .schema import field_message, schema
+from .schema import field_errors, field_message, schema
 
 # Names that Code Query documented before the systematic ones existed.
 ALIASES = {"CODEQUERY_BATCH_SIZE": "processing.batch_size"}
@@ -65,6 +64,10 @@ def unknown_variables(environ: Mapping[str, str]) -> List[str]:
     would otherwise be ignored without a word), with a did-you-mean when one is close."""
     if not any(k.startswith("CODEQUERY_") for k in environ):
         return []
+    # Only here, when a CODEQUERY_* variable is set: an override applied on every read
+    # must not pay for it.
+    import difflib  # noqa: PLC0415
+
     known = sorted(variables())
     out: List[str] = []
     for name in sorted(environ):
@@ -152,3 +155,39 @@ def apply(config: Dict[str, Any], overrides: List[Override]) -> Dict[str, Any]:
     for override in overrides:
         set_path(config, override.path, override.value)
     return config
+
+
+class Remembered(Protocol):
+    """Verdicts kept outside the process (``store.memo.Verdicts``), keyed by the data itself."""
+
+    def known(self, data: Mapping[str, Any]) -> bool: ...
+
+    def learn(self, data: Mapping[str, Any]) -> None: ...
+
+
+def apply_env(config: Dict[str, Any], environ: Mapping[str, str],
+              remembered: Optional[Remembered] = None) -> Dict[str, Any]:
+    """Apply CODEQUERY_* overrides to a private copy, each judged by its field's rule.
+
+    ``remembered`` spares the check of a result that passed before: the same
+    overrides on the same file in a new process need no validator at all.
+    """
+    overrides = collect(environ)
+    if not overrides:
+        return config
+    result = apply(copy_json(config), overrides)
+    candidate = {k: v for k, v in result.items() if v is not None}
+    if remembered is not None and remembered.known(candidate):
+        return result
+    problems = field_errors(candidate)
+    by_path = {o.path: o for o in overrides}
+    bad = [
+        Problem(p.path, invalid_message(by_path[p.path].name, by_path[p.path].raw, p.message))
+        for p in problems
+        if p.path in by_path
+    ]
+    if bad:
+        raise EnvOverrideError(bad)
+    if remembered is not None and not problems:
+        remembered.learn(candidate)
+    return result

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import warnings
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Protocol, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-from . import env, locate, reader
-from .defaults import DEFAULT_CONFIG, copy_json, deep_merge, json_problem
-from .errors import AliasMismatchWarning, ConfigError, EnvOverrideError, Problem, UnknownKeyWarning
+from . import locate, reader
+from .defaults import DEFAULT_CONFIG, deep_merge, json_problem
+from .errors import AliasMismatchWarning, ConfigError, Problem, UnknownKeyWarning
 from .migrate import MigrationResult, legacy_markers, migrate, mismatches
-from .schema import caller_stacklevel, check, field_errors, unknown_model, warn_unknown_model, with_positions
+from .schema import caller_stacklevel, check, unknown_model, warn_unknown_model, with_positions
 
 
 def parse(raw: bytes, filename: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:
@@ -136,39 +136,3 @@ def check_writable(data: Mapping[str, Any], *, strict: bool, filename: Optional[
         problem = json_problem(data)
     if problem:
         raise ConfigError([Problem(*problem)], filename)
-
-
-class Remembered(Protocol):
-    """Verdicts kept outside the process (``store.memo.Verdicts``), keyed by the data itself."""
-
-    def known(self, data: Mapping[str, Any]) -> bool: ...
-
-    def learn(self, data: Mapping[str, Any]) -> None: ...
-
-
-def apply_env(config: Dict[str, Any], environ: Mapping[str, str],
-              remembered: Optional[Remembered] = None) -> Dict[str, Any]:
-    """Apply CODEQUERY_* overrides to a private copy, each judged by its field's rule.
-
-    ``remembered`` spares the check of a result that passed before: the same
-    overrides on the same file in a new process need no validator at all.
-    """
-    overrides = env.collect(environ)
-    if not overrides:
-        return config
-    result = env.apply(copy_json(config), overrides)
-    candidate = {k: v for k, v in result.items() if v is not None}
-    if remembered is not None and remembered.known(candidate):
-        return result
-    problems = field_errors(candidate)
-    by_path = {o.path: o for o in overrides}
-    bad = [
-        Problem(p.path, env.invalid_message(by_path[p.path].name, by_path[p.path].raw, p.message))
-        for p in problems
-        if p.path in by_path
-    ]
-    if bad:
-        raise EnvOverrideError(bad)
-    if remembered is not None and not problems:
-        remembered.learn(candidate)
-    return result

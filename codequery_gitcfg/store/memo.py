@@ -86,7 +86,7 @@ def data_id(data: Mapping[str, Any]) -> Optional[str]:
 
 
 class Verdicts:
-    """``judge.Remembered`` in a memo file: data that passed the schema check before."""
+    """``env.Remembered`` in a memo file: data that passed the schema check before."""
 
     def __init__(self, path: str) -> None:
         self.path = path
