@@ -723,3 +723,34 @@ def test_to_file_copies_a_twin_exactly_for_every_alias_but_worktree_info() -> No
 def test_to_file_copies_the_twin_when_worktree_info_was_not_an_object() -> None:
     out = migrate.to_file({"worktree": {"branch": "b"}}, {"worktreeInfo": "junk"})
     assert out == {"worktreeInfo": {"branch": "b"}, "worktree": {"branch": "b"}}
+
+
+# -- reader: a lone surrogate in a key ----------------------------------------------
+
+
+def test_a_lone_surrogate_key_is_placed_at_its_own_line_and_column() -> None:
+    # A valid pair earlier, more lines after: only the lone one's own line and column fit.
+    text = '\n{"a": "\\ud83d\\ude00",\n  "b": 1,\n  "\\udc00": 1\n}\n'
+    with pytest.raises(ReadError) as info:
+        reader.parse(text)
+    assert info.value.problems == (Problem("", "lone UTF-16 surrogate escape (\\ud800-\\udfff) in a string", 4, 3),)
+
+
+def test_a_lone_surrogate_key_after_a_leading_newline_counts_its_column_from_it() -> None:
+    with pytest.raises(ReadError) as info:
+        reader.parse('\n{"\\udc00": 1}')
+    assert (info.value.problems[0].line, info.value.problems[0].col) == (2, 2)
+
+
+# -- judge.quiet -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("config", "quiet"), [
+    ({"dataset_name": "x"}, True),
+    ({"dataset_name": ""}, False),  # an error
+    ({"mainDatasetName": "a", "dataset_name": "b"}, False),  # a kept alias that disagrees
+    ({"dataset_name": "x", "extra": 1}, False),  # an unknown key
+    ({"dataset_name": "x", "model": "gpt-9"}, False),  # an unknown model
+])
+def test_only_a_verdict_run_time_says_nothing_about_is_quiet(config: Dict[str, Any], quiet: bool) -> None:
+    assert judge.quiet(judge.judge(config)) is quiet
