@@ -8,11 +8,13 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
+import warnings
 from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional
 
 import pytest
-from codequery_gitcfg.core import defaults, env, errors, fmt, judge, locate, migrate, reader, schema
+from codequery_gitcfg.core import defaults, env, errors, fmt, judge, locate, merge3, migrate, reader, schema
 from codequery_gitcfg.core.errors import ConfigError, ConflictError, EnvOverrideError, Problem, ReadError
 
 # mutmut 3 runs each core function behind a trampoline (a frame of its own, outside the
@@ -754,3 +756,137 @@ def test_a_lone_surrogate_key_after_a_leading_newline_counts_its_column_from_it(
 ])
 def test_only_a_verdict_run_time_says_nothing_about_is_quiet(config: Dict[str, Any], quiet: bool) -> None:
     assert judge.quiet(judge.judge(config)) is quiet
+
+
+# -- errors.ConfigError.render -----------------------------------------------------
+
+
+def test_a_config_error_renders_one_line_per_problem_under_its_filename() -> None:
+    error = ConfigError([Problem("a", "bad", 1, 2), Problem("b", "worse")], "c.json")
+    assert error.render() == "c.json:1:2: a: bad\nc.json: b: worse"
+    assert str(error) == "c.json:1:2: a: bad\nc.json: b: worse"
+
+
+# -- judge.runtime -----------------------------------------------------------------
+
+
+def test_runtime_raises_the_errors_under_the_filename() -> None:
+    with pytest.raises(ConfigError) as info:
+        judge.runtime(judge.judge({"dataset_name": ""}), "c.json")
+    assert info.value.filename == "c.json"
+    assert str(info.value).startswith("c.json: dataset_name: ")
+
+
+def _runtime_warnings(config: Dict[str, Any]) -> List[warnings.WarningMessage]:
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        judge.runtime(judge.judge(config))
+    return record
+
+
+def test_runtime_warns_about_a_disagreeing_alias_by_its_canonical_path() -> None:
+    verdict = judge.judge({"mainDatasetName": "a", "dataset_name": "b"})
+    record = _runtime_warnings({"mainDatasetName": "a", "dataset_name": "b"})
+    assert [(w.category, str(w.message)) for w in record] == [
+        (errors.AliasMismatchWarning, f"dataset_name: {verdict.disagreements[0].message}"),
+    ]
+
+
+def test_runtime_warns_about_an_unknown_key_that_it_keeps() -> None:
+    record = _runtime_warnings({"dataset_name": "x", "extra": 1})
+    assert [(w.category, str(w.message)) for w in record] == [
+        (errors.UnknownKeyWarning, "extra: unknown key 'extra' (kept)"),
+    ]
+
+
+@pytest.mark.skipif(_TRAMPOLINED, reason="mutmut's trampoline adds a frame outside the package")
+def test_runtime_warnings_point_at_the_callers_line() -> None:
+    record = _runtime_warnings({"mainDatasetName": "a", "dataset_name": "b", "extra": 1})
+    assert [w.filename for w in record] == [__file__, __file__]
+
+
+# -- merge3.show -------------------------------------------------------------------
+
+
+def test_show_writes_json_on_one_line_escaped_in_its_own_key_order() -> None:
+    assert merge3.show({"b": "\u00e9", "a": [1, None]}) == '{"b": "\\u00e9", "a": [1, null]}'
+    assert merge3.show(merge3.MISSING) == "(missing)"
+
+
+# -- migrate: schema_version, auto_process and processing --------------------------
+
+
+def test_migrate_sets_schema_version_where_the_file_has_it() -> None:
+    assert list(migrate.migrate({"dataset_name": "x", "schema_version": 1}).config) == ["dataset_name", "schema_version"]
+
+
+def test_migrate_adds_schema_version_first_after_schema() -> None:
+    config = {"dataset_name": "x", "$schema": "s"}
+    assert list(migrate.migrate(config).config) == ["$schema", "schema_version", "dataset_name", "processing"]
+
+
+def test_migrate_refuses_an_auto_process_that_is_not_a_boolean() -> None:
+    with pytest.raises(ConfigError) as info:
+        migrate.migrate({"auto_process": 1})
+    assert info.value.problems == (Problem("auto_process", "auto_process must be a boolean (true or false)"),)
+
+
+def test_migrate_refuses_auto_process_beside_a_processing_that_is_not_an_object() -> None:
+    with pytest.raises(ConfigError) as info:
+        migrate.migrate({"auto_process": True, "processing": "auto"})
+    assert info.value.problems == (Problem("processing", "processing must be an object"),)
+
+
+# -- reader: UTF-32, depth, integers, non-objects ----------------------------------
+
+
+@pytest.mark.parametrize("data", [
+    b"\xff\xfe\x00\x00" + "{}".encode("utf-32-le"),  # with a BOM
+    b"\x00\x00\xfe\xff" + "{}".encode("utf-32-be"),
+    "{}".encode("utf-32-le"),  # without one: three zero bytes beside the first character
+    "{}".encode("utf-32-be"),
+    "{".encode("utf-32-le"),  # four bytes are enough
+    "{".encode("utf-32-be"),
+])
+def test_decode_names_utf32_with_or_without_a_bom(data: bytes) -> None:
+    with pytest.raises(ReadError) as info:
+        reader.decode(data)
+    assert info.value.problems == (Problem("", "config file is UTF-32 encoded; save it as UTF-8"),)
+
+
+def test_the_depth_limit_counts_the_open_brackets_not_the_closed_ones() -> None:
+    # Depth 20 after a closed sibling, then 13 more: 33 levels, beyond the limit of 32.
+    text = '{"a": ' + "[" * 19 + "[], " + "[" * 13 + "]" * 13 + "]" * 19 + "}"
+    with pytest.raises(ReadError) as info:
+        reader.parse(text)
+    assert info.value.problems == (Problem("", "nesting deeper than 32 levels", 1),)
+
+
+def test_parse_json_takes_an_integer_of_4300_digits() -> None:
+    assert reader.parse_json("7" * 4300) == int("7" * 4300)
+
+
+@pytest.mark.skipif(not hasattr(sys, "set_int_max_str_digits"), reason="no integer string limit")
+def test_parse_json_reports_a_lower_integer_limit_of_the_interpreter_as_invalid_json() -> None:
+    limit = sys.get_int_max_str_digits()
+    sys.set_int_max_str_digits(640)
+    try:
+        with pytest.raises(ReadError) as info:
+            reader.parse_json("7" * 1000)
+    finally:
+        sys.set_int_max_str_digits(limit)
+    assert info.value.problems[0].message.startswith("Invalid JSON in config file: Exceeds the limit (640 digits)")
+
+
+def test_parse_refuses_a_top_level_that_is_not_an_object_at_line_1_column_1() -> None:
+    with pytest.raises(ReadError) as info:
+        reader.parse("[1]")
+    assert info.value.problems == (Problem("", "the configuration must be a JSON object, not list", 1, 1),)
+
+
+# -- schema.unknown_model ----------------------------------------------------------
+
+
+def test_an_unknown_model_is_a_problem_of_the_model_field() -> None:
+    assert schema.unknown_model({"model": "gpt-9"}) == Problem("model", "'gpt-9' is not a known model name")
+    assert schema.unknown_model({"model": None}) is None
