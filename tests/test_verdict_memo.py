@@ -277,3 +277,22 @@ def test_keeping_a_result_never_waits_on_the_disk(repo: Path, write_config: Call
     assert kept_file(repo).exists() and synced == []
     ConfigManager(repo / CONFIG).update_processing_mode("auto")
     assert synced
+
+
+def test_a_result_that_cannot_be_kept_whole_is_not_kept(tmp_path: Path) -> None:
+    path = str(tmp_path / "codequery-gitcfg" / memo.SNAPSHOT)
+    content = memo.content_id(b"{}")
+    memo.keep(path, content, {"x": float("nan")})  # not JSON
+    memo.keep(path, content, {"x": "y" * memo.LIMIT})  # larger than an entry may be
+    assert not os.path.lexists(path)
+    memo.keep(path, content, {"x": 1})
+    assert memo.recall(path, content) == {"x": 1}
+    assert memo.recall(path, memo.content_id(b"[]")) is None
+
+
+def test_no_result_is_kept_through_a_symlinked_folder(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "codequery-gitcfg").symlink_to(elsewhere)
+    memo.keep(str(tmp_path / "codequery-gitcfg" / memo.SNAPSHOT), memo.content_id(b"{}"), {"x": 1})
+    assert list(elsewhere.iterdir()) == []
