@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional
 
 import pytest
-from codequery_gitcfg.core import defaults, env, errors, fmt, judge, locate, merge3, migrate, reader, schema
+from codequery_gitcfg.core import defaults, env, errors, fmt, jsonvalue, judge, locate, merge3, migrate, reader, schema
 from codequery_gitcfg.core.errors import ConfigError, ConflictError, EnvOverrideError, Problem, ReadError
 
 # mutmut 3 runs each core function behind a trampoline (a frame of its own, outside the
@@ -890,3 +890,134 @@ def test_parse_refuses_a_top_level_that_is_not_an_object_at_line_1_column_1() ->
 def test_an_unknown_model_is_a_problem_of_the_model_field() -> None:
     assert schema.unknown_model({"model": "gpt-9"}) == Problem("model", "'gpt-9' is not a known model name")
     assert schema.unknown_model({"model": None}) is None
+
+
+# -- jsonvalue.plain ---------------------------------------------------------------
+
+
+def test_plain_takes_the_json_values_both_validators_agree_on() -> None:
+    assert jsonvalue.plain({"a": [1, "x", None, True, 1.5, {"b": []}]})
+    assert jsonvalue.plain(1)
+
+
+@pytest.mark.parametrize("value", [{1: "x"}, [2.0], {"a": float("nan")}, (1,), {"a": {"b": (1,)}}])
+def test_plain_refuses_what_the_validators_may_judge_apart(value: Any) -> None:
+    assert not jsonvalue.plain(value)
+
+
+# -- judge.parse and disagreement positions ----------------------------------------
+
+
+def test_judge_parse_names_the_file_in_its_errors_and_keeps_their_type() -> None:
+    with pytest.raises(ReadError) as info:
+        judge.parse(b"[1]", "c.json")
+    assert info.value.filename == "c.json"
+    assert str(info.value) == "c.json:1:1: the configuration must be a JSON object, not list"
+
+
+def test_a_disagreement_is_placed_at_the_legacy_key() -> None:
+    text = '{\n  "mainDatasetName": "a",\n  "dataset_name": "b"\n}'
+    problem = judge.judge(json.loads(text), text).disagreements[0]
+    assert (problem.path, problem.line, problem.col) == ("dataset_name", 2, 22)
+
+
+# -- migrate: leftovers, markers, equality, change reports -------------------------
+
+
+def test_migrate_moves_auto_process_beside_an_explicit_current_schema_version() -> None:
+    assert migrate.migrate({"schema_version": 2, "auto_process": True}).config == {
+        "schema_version": 2, "processing": {"mode": "auto"},
+    }
+
+
+def test_legacy_markers_name_a_string_version() -> None:
+    assert migrate.legacy_markers({"version": "1.0"}) == ["version"]
+
+
+def test_mismatches_compare_numbers_as_json_does() -> None:
+    assert migrate.mismatches({"createdAt": 1, "created_at": 1.0}) == []
+    assert migrate.mismatches({"createdAt": True, "created_at": 1}) == [
+        migrate.Mismatch("createdAt", "created_at", True, 1),
+    ]
+
+
+def test_describe_notes_a_dropped_worktree_note_only_for_worktree_info() -> None:
+    assert migrate.migrate({"createdAt": {"datasetNote": "n"}}).changes == [
+        "renamed createdAt to created_at", "set schema_version to 2",
+        "added processing.mode 'manual' (the default of a file without auto_process)",
+    ]
+
+
+def test_describe_compares_worktree_info_to_its_twin_in_the_canonical_spelling() -> None:
+    assert migrate.migrate({"worktreeInfo": {"isWorktree": True}, "worktree": {"is_worktree": True}}).changes == [
+        "left out worktreeInfo, the legacy twin of worktree (a file keeps it for Code Query's readers)",
+        "set schema_version to 2",
+        "added processing.mode 'manual' (the default of a file without auto_process)",
+    ]
+
+
+def test_describe_calls_a_legacy_key_gone_without_its_twin_removed() -> None:
+    assert migrate.describe({"createdAt": "x"}, {}) == ["removed createdAt"]
+
+
+def test_describe_says_an_explicit_mode_wins_over_an_equal_auto_process() -> None:
+    assert migrate.migrate({"auto_process": True, "processing": {"mode": "auto"}}).changes == [
+        "removed auto_process: true; kept processing.mode 'auto', which wins", "set schema_version to 2",
+    ]
+
+
+def test_describe_says_dataset_name_once_as_the_rename_of_dataset_name_alone() -> None:
+    assert migrate.migrate({"datasetName": "x"}).changes == [
+        "renamed datasetName to dataset_name", "set schema_version to 2",
+        "added processing.mode 'manual' (the default of a file without auto_process)",
+    ]
+
+
+def test_describe_goes_on_after_the_processing_said_with_auto_process() -> None:
+    assert migrate.describe({"auto_process": True}, {"processing": {"mode": "auto"}, "model": "x"}) == [
+        "moved auto_process: true to processing.mode 'auto'", 'added model: "x"',
+    ]
+
+
+def test_describe_names_the_default_mode_only_for_a_processing_holding_mode_alone() -> None:
+    after = {"extra": {"mode": 1}, "processing": {"mode": "auto", "batch_size": 2}, "n": 5}
+    assert migrate.describe({}, after) == [
+        'added extra: {"mode": 1}', 'added processing: {"mode": "auto", "batch_size": 2}', "added n: 5",
+    ]
+
+
+# -- reader.decode: UTF-16 and invalid UTF-8 ---------------------------------------
+
+
+@pytest.mark.parametrize("data", [
+    b"\xff\xfe" + "{}".encode("utf-16-le"),  # with a BOM
+    b"\xfe\xff" + "{}".encode("utf-16-be"),
+    "{}".encode("utf-16-le"),  # without one: a zero byte beside the first character
+    "{}".encode("utf-16-be"),
+    "{".encode("utf-16-le"),  # two bytes are enough
+    "{".encode("utf-16-be"),
+])
+def test_decode_names_utf16_with_or_without_a_bom(data: bytes) -> None:
+    with pytest.raises(ReadError) as info:
+        reader.decode(data)
+    assert info.value.problems == (Problem("", "config file is UTF-16 encoded; save it as UTF-8"),)
+
+
+def test_decode_places_invalid_utf8_at_the_line_of_the_bad_byte() -> None:
+    with pytest.raises(ReadError) as info:
+        reader.decode(b'\n{"a": "\xff"}\n\n')
+    assert info.value.problems == (Problem("", "config file is not valid UTF-8 (byte 8)", 2),)
+
+
+# -- schema.with_positions ---------------------------------------------------------
+
+_PROCESSING_TEXT = '{\n  "processing": {\n    "mode": "auto"\n  }\n}\n'
+
+
+def test_with_positions_places_a_problem_at_its_nearest_located_ancestor() -> None:
+    problems = [Problem("processing.mode.x.y", "m"), Problem("processing.nope", "m"), Problem("nope.x", "m"),
+                Problem("processing", "m")]
+    assert schema.with_positions(problems, _PROCESSING_TEXT) == [
+        Problem("processing.mode.x.y", "m", 3, 13), Problem("processing.nope", "m", 2, 17),
+        Problem("nope.x", "m", 1, 1), Problem("processing", "m", 2, 17),
+    ]
