@@ -122,15 +122,15 @@ def test_pure_and_idempotent(config: Dict[str, Any]) -> None:
     assert "x" not in config
 
 
-def test_step_functions_are_pure_and_return_changes() -> None:
-    from codequery_gitcfg.core.migrate import migrate_v0_to_v1, migrate_v1_to_v2
+def test_step_functions_are_pure() -> None:
+    from codequery_gitcfg.core.migrate import step
 
     config = {"datasetName": "a"}
-    out, changes = migrate_v0_to_v1(config)
-    assert config == {"datasetName": "a"} and out == {"dataset_name": "a", "auto_process": False} and changes
-    out2, changes2 = migrate_v1_to_v2(out)
+    out = step(0, config)
+    assert config == {"datasetName": "a"} and out == {"dataset_name": "a", "auto_process": False}
+    out2 = step(1, out)
     assert out == {"dataset_name": "a", "auto_process": False}
-    assert out2 == {"dataset_name": "a", "processing": {"mode": "manual"}} and changes2
+    assert out2 == {"dataset_name": "a", "processing": {"mode": "manual"}}
     assert ConfigMigrator._migrate_v0_to_v1(config) == out
     assert ConfigMigrator._migrate_v1_to_v2(out) == out2
 

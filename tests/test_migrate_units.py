@@ -10,15 +10,14 @@ from codequery_gitcfg.core.migrate import (
     describe,
     kept_aliases,
     migrate,
-    migrate_v0_to_v1,
-    migrate_v1_to_v2,
     mismatches,
+    step,
     to_file,
-    worktree_twin,
+    twin_value,
 )
 
 
-# -- each step says exactly what it changed -------------------------------------------------------
+# -- each step of the table: the shape it produces (describe() is the one report of changes) ------
 @pytest.mark.parametrize(("config", "expected", "changes"), [
     ({"datasetName": "a"}, {"dataset_name": "a", "auto_process": False},
      ["renamed datasetName to dataset_name", "added auto_process: false"]),
@@ -45,7 +44,10 @@ from codequery_gitcfg.core.migrate import (
      ["dropped worktreeInfo ({'isWorktree': False}): worktree is already set"]),
 ])
 def test_v0_step(config: Dict[str, Any], expected: Dict[str, Any], changes: list[str]) -> None:
-    assert migrate_v0_to_v1(config) == (expected, changes)
+    assert step(0, config) == expected
+    assert ConfigMigrator._migrate_v0_to_v1(config) == expected
+    # The step reports nothing itself: whatever it changed, describe() says.
+    assert describe(config, expected) or not changes
 
 
 @pytest.mark.parametrize(("config", "expected", "changes"), [
@@ -60,7 +62,9 @@ def test_v0_step(config: Dict[str, Any], expected: Dict[str, Any], changes: list
     ({"dataset_name": "a"}, {"dataset_name": "a"}, []),
 ])
 def test_v1_step(config: Dict[str, Any], expected: Dict[str, Any], changes: list[str]) -> None:
-    assert migrate_v1_to_v2(config) == (expected, changes)
+    assert step(1, config) == expected
+    assert ConfigMigrator._migrate_v1_to_v2(config) == expected
+    assert describe(config, expected) or not changes
 
 
 def test_the_migrator_passes_from_version_through() -> None:
@@ -111,7 +115,7 @@ def test_worktree_info_keeps_its_spelling_and_note_and_follows_its_twin() -> Non
     assert out["worktreeInfo"] == {"isWorktree": False, "branch": "new", "datasetNote": "derived",
                                    "mainDatasetName": "m"}
     assert list(out) == ["worktreeInfo", "worktree"]
-    assert worktree_twin(out["worktreeInfo"]) == canonical["worktree"]
+    assert twin_value("worktreeInfo", out["worktreeInfo"]) == canonical["worktree"]
     # a worktreeInfo that is not an object is kept as its twin's value
     assert to_file({"worktree": "x"}, {"worktreeInfo": "x"}) == {"worktreeInfo": "x", "worktree": "x"}
 

@@ -10,7 +10,9 @@ import json
 import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
+from .jsonvalue import same
 from .locate import spans
+from .migrate import former_names
 
 _INDENT = re.compile(r"[\[{][ \t]*\r?\n([ \t]+)\S")
 
@@ -33,22 +35,6 @@ def detect(text: str, bom: bool = False) -> Style:
     return Style(indent, newline, text.endswith("\n"), bom, text)
 
 
-def _same(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return bool(a == b)
-
-
-def _camel(path: str) -> str:
-    # Migration renames snake_case keys from camelCase ones; find the old spelling.
-    path = re.sub(r"^worktree\b", "worktreeInfo", path)
-    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), path)
-
-
 class _Writer:
     def __init__(self, style: Style) -> None:
         self.unit = "\t" if style.indent == "\t" else " " * int(style.indent)
@@ -63,8 +49,9 @@ class _Writer:
                 self.spans, self.old = {}, {}
 
     def verbatim(self, value: Any, path: str) -> Optional[str]:
-        for candidate in (path, _camel(path), path.replace("dataset_name", "mainDatasetName")):
-            if candidate in self.old and _same(self.old[candidate], value):
+        # Where a migration renamed the value, its text is found under an old spelling.
+        for candidate in (path, *former_names(path)):
+            if candidate in self.old and same(self.old[candidate], value, as_written=True):
                 a, b = self.spans[candidate]
                 # dump() turns every "\n" into the file's line ending.
                 return self.text[a:b].replace("\r\n", "\n")

@@ -36,3 +36,24 @@ def plain(value: Any) -> bool:
         elif kind not in (str, int, bool) and node is not None:
             return False
     return True
+
+
+def same(a: Any, b: Any, as_written: bool = False) -> bool:
+    """JSON equality: 1 and true are different values, as they are to every reader;
+    1 and 1.0 are one number and key order does not matter.
+
+    ``as_written``: equal only if both are written alike (key order, int or float),
+    as copying one's text for the other requires.
+    """
+    if type(a) is not type(b):
+        numbers = (int, float)
+        if as_written or not (isinstance(a, numbers) and isinstance(b, numbers)) \
+                or isinstance(a, bool) or isinstance(b, bool):
+            return False
+    if isinstance(a, dict):
+        if (list(a) != list(b)) if as_written else (a.keys() != b.keys()):
+            return False
+        return all(same(a[k], b[k], as_written) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y, as_written) for x, y in zip(a, b))
+    return bool(a == b)

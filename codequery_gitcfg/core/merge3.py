@@ -13,6 +13,7 @@ import json
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .defaults import copy_json
+from .jsonvalue import same as json_same
 
 
 class _Missing:
@@ -66,16 +67,7 @@ def same(a: Value, b: Value) -> bool:
     """JSON equality: key order does not matter, and 1 and true are different values."""
     if a is MISSING or b is MISSING:
         return a is b
-    numbers = (int, float)
-    both_numbers = isinstance(a, numbers) and isinstance(b, numbers) and not isinstance(a, bool) \
-        and not isinstance(b, bool)
-    if not both_numbers and type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
-    return bool(a == b)
+    return json_same(a, b)
 
 
 def _keys(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> List[str]:

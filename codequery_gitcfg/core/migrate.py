@@ -1,8 +1,13 @@
-"""Schema-version migration (SPEC 2.2): pure functions, one per version step.
+"""Schema-version migration (README: "Old shapes and migration"): one table of steps.
 
-Each step takes a config and returns ``(new_config, changes)``; it never
-mutates its input. Renamed keys keep their position so a rewritten file's
-diff shows only the lines that changed.
+``MIGRATIONS`` is the whole history of the file's shape. Each entry says how a file
+of one version is recognised and how it moves to the next: keys renamed in place
+(so a rewritten file's diff shows only the lines that changed), keys renamed inside
+a renamed object, derived text dropped, and the little that renames cannot say.
+Everything else derives from the table: the current version, the legacy markers,
+the aliases Code Query's readers still read, the old spellings a rewrite copies
+verbatim, and every "schema version N" message. Steps never mutate their input,
+and ``describe`` is the one report of what changed.
 """
 from __future__ import annotations
 
@@ -11,48 +16,159 @@ from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Tup
 
 from .defaults import copy_json, json_problem
 from .errors import ConfigError, NewerVersionError, Problem
-
-CURRENT_SCHEMA_VERSION = 2
+from .jsonvalue import same
 
 Config = Dict[str, Any]
-Step = Callable[[Mapping[str, Any]], Tuple[Config, List[str]]]
 
-# The one alias table: each legacy key that Code Query's deployed readers still use
-# (its server, its jq hooks, its newer config migration), with its canonical twin.
-# Readers resolve the dataset as mainDatasetName, else datasetName.
-ALIASES = {
-    "mainDatasetName": "dataset_name",
-    "datasetName": "dataset_name",
-    "excludePatterns": "exclude_patterns",
-    "createdAt": "created_at",
-    "worktreeInfo": "worktree",
+
+class Rename(NamedTuple):
+    old: str
+    new: str
+    # Code Query's deployed readers (its server, its jq hooks, its newer config
+    # migration) still read ``old``: a rewrite keeps it beside ``new``, equal to it
+    # (expand), until ``migrate --contract`` drops it.
+    kept: bool = True
+
+
+def _nothing(config: Mapping[str, Any]) -> List[str]:
+    return []
+
+
+def _unchanged(config: Config) -> Config:
+    return config
+
+
+class Migration(NamedTuple):
+    """How a file of version ``source`` is recognised, and how it moves to ``source + 1``."""
+
+    source: int
+    # Top-level keys, renamed where they stand. Of two renames to one key, the first
+    # listed wins when both are present (the one Code Query's readers resolve first).
+    renames: Tuple[Rename, ...] = ()
+    # Keys renamed inside an object that is itself renamed, by the object's old key.
+    inner: Tuple[Tuple[str, Tuple[Rename, ...]], ...] = ()
+    # Keys of such an object that Code Query derives again: dropping them loses nothing.
+    derived: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    # What else marks this version (beside its renamed keys), and what removes it.
+    markers: Callable[[Mapping[str, Any]], List[str]] = _nothing
+    clean: Callable[[Config], Config] = _unchanged
+    # The rest of the move to the next version: only when a file steps from this one.
+    advance: Callable[[Config], Config] = _unchanged
+
+
+def _string_version(config: Mapping[str, Any]) -> List[str]:
+    return ["version"] if isinstance(config.get("version"), str) else []
+
+
+def _drop_string_version(config: Config) -> Config:
+    return {k: v for k, v in config.items() if not (k == "version" and isinstance(v, str))}
+
+
+def _add_auto_process(config: Config) -> Config:
+    return config if "auto_process" in config else {**config, "auto_process": False}
+
+
+def _auto_process(config: Mapping[str, Any]) -> List[str]:
+    return ["auto_process"] if "auto_process" in config else []
+
+
+def _auto_process_to_mode(config: Config) -> Config:
+    """auto_process true/false → processing.mode auto/manual; an explicit mode wins."""
+    if "auto_process" not in config:
+        return config
+    auto = config["auto_process"]
+    if not isinstance(auto, bool):
+        raise ConfigError([Problem("auto_process", "auto_process must be a boolean (true or false)")])
+    existing = config.get("processing")
+    if isinstance(existing, Mapping):
+        processing: Config = {**existing} if "mode" in existing else {**existing, "mode": "auto" if auto else "manual"}
+    elif existing is None:
+        processing = {"mode": "auto" if auto else "manual"}
+    else:
+        raise ConfigError([Problem("processing", "processing must be an object")])
+    out: Config = {}
+    for key, value in config.items():
+        if key == "processing" or (key == "auto_process" and existing is None):
+            out["processing"] = processing
+        elif key != "auto_process":
+            out[key] = value
+    return out
+
+
+# The table. A new schema version is one entry here (and its test), plus schema.json
+# and its regenerated validator (CONTRIBUTING.md: "Adding a schema version").
+MIGRATIONS: Tuple[Migration, ...] = (
+    Migration(
+        0,
+        renames=(
+            # Readers resolve the dataset as mainDatasetName, else datasetName.
+            Rename("mainDatasetName", "dataset_name"),
+            Rename("datasetName", "dataset_name"),
+            Rename("excludePatterns", "exclude_patterns"),
+            Rename("createdAt", "created_at"),
+            Rename("worktreeInfo", "worktree"),
+        ),
+        inner=(("worktreeInfo", (Rename("isWorktree", "is_worktree"),
+                                 Rename("mainDatasetName", "main_dataset_name"))),),
+        derived=(("worktreeInfo", ("datasetNote",)),),
+        markers=_string_version,
+        clean=_drop_string_version,
+        advance=_add_auto_process,
+    ),
+    Migration(1, markers=_auto_process, clean=_auto_process_to_mode),
+)
+
+CURRENT_SCHEMA_VERSION = len(MIGRATIONS)
+CURRENT_VERSION_NAME = f"schema version {CURRENT_SCHEMA_VERSION}"
+# A file with this key and no marker of an older version is in the current shape;
+# one with neither is version 0.
+CURRENT_SHAPE_KEY = "processing"
+
+RENAMES: Dict[str, str] = {r.old: r.new for m in MIGRATIONS for r in m.renames}
+# The one alias table: each legacy key a deployed reader still uses, with its canonical twin.
+ALIASES: Dict[str, str] = {r.old: r.new for m in MIGRATIONS for r in m.renames if r.kept}
+INNER: Dict[str, Dict[str, str]] = {old: {r.old: r.new for r in inner} for m in MIGRATIONS for old, inner in m.inner}
+DERIVED: Dict[str, Tuple[str, ...]] = {old: keys for m in MIGRATIONS for old, keys in m.derived}
+# A legacy key that loses to an earlier one renamed to the same key: datasetName → mainDatasetName.
+SHADOWED_BY: Dict[str, str] = {
+    r.old: next(f.old for f in m.renames if f.new == r.new)
+    for m in MIGRATIONS for r in m.renames if next(f.old for f in m.renames if f.new == r.new) != r.old
 }
-WORKTREE_ALIASES = {
-    "isWorktree": "is_worktree",
-    "mainDatasetName": "main_dataset_name",
-}
-# Derived text that Code Query recomputes; dropping it from the canonical shape loses nothing.
-_DERIVED_WORKTREE = ("datasetNote",)
 
 
 def kept_aliases(config: Mapping[str, Any]) -> List[str]:
     """The legacy keys of ``config`` that a file keeps beside their twins (expand phase).
 
-    Of mainDatasetName / datasetName only the one readers resolve is kept.
+    Of two aliases of one key (mainDatasetName / datasetName) only the one readers resolve is kept.
     """
-    keys = [k for k in config if k in ALIASES]
-    if "mainDatasetName" in keys and "datasetName" in keys:
-        keys.remove("datasetName")
-    return keys
+    return [k for k in config if k in ALIASES and SHADOWED_BY.get(k) not in config]
 
 
-def worktree_twin(info: Mapping[str, Any]) -> Config:
-    """worktreeInfo in the canonical spelling (its derived note dropped)."""
-    return {WORKTREE_ALIASES.get(k, k): copy_json(v) for k, v in info.items() if k not in _DERIVED_WORKTREE}
+def twin_value(alias: str, value: Any) -> Any:
+    """An alias's value in the canonical spelling (inner keys renamed, derived text dropped)."""
+    if alias not in INNER or not isinstance(value, Mapping):
+        return value
+    derived = DERIVED.get(alias, ())
+    return {INNER[alias].get(k, k): copy_json(v) for k, v in value.items() if k not in derived}
 
 
-def _twin_value(alias: str, value: Any) -> Any:
-    return worktree_twin(value) if alias == "worktreeInfo" and isinstance(value, Mapping) else value
+def former_names(path: str) -> List[str]:
+    """The dotted paths a value at ``path`` had in older shapes (``dataset_name`` was
+    ``mainDatasetName`` or ``datasetName``; ``worktree.is_worktree`` was ``worktreeInfo.isWorktree``)."""
+    cut = min((i for i in (path.find("."), path.find("[")) if i >= 0), default=len(path))
+    head, rest = path[:cut], path[cut:]
+    out = []
+    for old, new in RENAMES.items():
+        if new != head:
+            continue
+        tail = rest
+        if old in INNER and rest.startswith("."):
+            inner = {n: o for o, n in INNER[old].items()}
+            below = rest[1:]
+            end = min((i for i in (below.find("."), below.find("[")) if i >= 0), default=len(below))
+            tail = "." + inner.get(below[:end], below[:end]) + below[end:]
+        out.append(old + tail)
+    return out
 
 
 class Mismatch(NamedTuple):
@@ -69,21 +185,13 @@ def mismatches(config: Mapping[str, Any]) -> List[Mismatch]:
     out = []
     for alias in kept_aliases(config):
         twin = ALIASES[alias]
-        if twin in config and not _same(_twin_value(alias, config[alias]), config[twin]):
+        if twin in config and not same(twin_value(alias, config[alias]), config[twin]):
             out.append(Mismatch(alias, twin, config[alias], config[twin]))
     return out
 
 
-def _same(a: Any, b: Any) -> bool:
-    # JSON equality: 1 and true are different values, as they are to every reader.
-    if type(a) is not type(b) and not (isinstance(a, (int, float)) and isinstance(b, (int, float))
-                                       and not isinstance(a, bool) and not isinstance(b, bool)):
-        return False
-    if isinstance(a, dict):
-        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    return bool(a == b)
+def _other_markers(config: Mapping[str, Any]) -> List[str]:
+    return [marker for m in MIGRATIONS for marker in m.markers(config)]
 
 
 def legacy_markers(config: Mapping[str, Any]) -> List[str]:
@@ -91,11 +199,9 @@ def legacy_markers(config: Mapping[str, Any]) -> List[str]:
 
     A kept alias whose twin is present is not one: that is the expanded, current shape.
     """
-    markers = [k for k in config if k in ALIASES and (ALIASES[k] not in config or k not in kept_aliases(config))]
-    if isinstance(config.get("version"), str):
-        markers.append("version")
-    if "auto_process" in config:
-        markers.append("auto_process")
+    kept = kept_aliases(config)
+    markers = [k for k in config if k in RENAMES and (RENAMES[k] not in config or k not in kept)]
+    markers += _other_markers(config)
     version = config.get("schema_version")
     if isinstance(version, int) and not isinstance(version, bool) and version < CURRENT_SCHEMA_VERSION:
         markers.append("schema_version")
@@ -106,7 +212,8 @@ def detect_version(config: Mapping[str, Any]) -> int:
     if "schema_version" in config:
         version = config["schema_version"]
         if not isinstance(version, int) or isinstance(version, bool) or version < 0:
-            raise ConfigError([Problem("schema_version", "schema_version must be an integer from 0 to 2")])
+            raise ConfigError([Problem("schema_version",
+                                       f"schema_version must be an integer from 0 to {CURRENT_SCHEMA_VERSION}")])
         if version > CURRENT_SCHEMA_VERSION:
             raise NewerVersionError(
                 [
@@ -119,108 +226,48 @@ def detect_version(config: Mapping[str, Any]) -> int:
                 ]
             )
         return version
-    # camelCase keys or a string version mean version 0 even beside auto_process
-    # or processing (the table leaves such mixed files open); the v0 step keeps both.
-    if any(k in ALIASES for k in config) or isinstance(config.get("version"), str):
-        return 0
-    if "auto_process" in config:
-        return 1
-    if "processing" in config:
-        return 2
-    return 0
+    # The oldest version whose marks the file carries: camelCase keys or a string
+    # version mean version 0 even beside auto_process or processing (the table leaves
+    # such mixed files open), and that step keeps both.
+    for m in MIGRATIONS:
+        if any(r.old in config for r in m.renames) or m.markers(config):
+            return m.source
+    return CURRENT_SCHEMA_VERSION if CURRENT_SHAPE_KEY in config else 0
 
 
-def _rename(obj: Mapping[str, Any], renames: Mapping[str, str], where: str) -> Tuple[Config, List[str]]:
+def _renamed(obj: Mapping[str, Any], renames: Mapping[str, str]) -> Config:
     """Rename in place (the new key takes the old one's position, so the diff is small).
 
     A legacy key whose twin is already set is dropped: equal, it said nothing more;
     different, ``mismatches`` reports the pair (the gate refuses it).
     """
     out: Config = {}
-    changes: List[str] = []
     for key, value in obj.items():
         new = renames.get(key)
         if new is None:
             out[key] = copy_json(value)
-        elif new in out or new in obj:
-            if not _same(_twin_value(key, value) if not where else value, obj.get(new, out.get(new))):
-                changes.append(f"dropped {where}{key} ({value!r}): {where}{new} is already set")
-        else:
+        elif new not in out and new not in obj:
             out[new] = copy_json(value)
-            changes.append(f"renamed {where}{key} to {where}{new}")
-    return out, changes
+    return out
 
 
-def _canonical_names(config: Mapping[str, Any]) -> Tuple[Config, List[str]]:
-    """camelCase → snake_case, worktreeInfo → worktree, drop the string version."""
-    changes: List[str] = []
-    top = dict(config)
-    if "mainDatasetName" in top and "datasetName" in top:
-        # mainDatasetName decides, as Code Query's readers resolve it first.
-        changes.append(f"dropped datasetName ({top.pop('datasetName')!r}): mainDatasetName wins")
-    out, renamed = _rename(top, ALIASES, "")
-    changes += renamed
-    if isinstance(out.get("worktree"), dict) and isinstance(config.get("worktreeInfo"), Mapping) \
-            and "worktree" not in config:
-        inner = {k: v for k, v in out["worktree"].items() if k not in _DERIVED_WORKTREE}
-        changes += [f"dropped worktreeInfo.{k} (derived text)" for k in _DERIVED_WORKTREE if k in out["worktree"]]
-        out["worktree"], inner_changes = _rename(inner, WORKTREE_ALIASES, "worktree.")
-        changes += inner_changes
-    if isinstance(out.get("version"), str):
-        changes.append(f"dropped version {out.pop('version')!r} (replaced by schema_version)")
-    return out, changes
+def _step(m: Migration, config: Mapping[str, Any], *, advance: bool) -> Config:
+    renames = {r.old: r.new for r in m.renames}
+    top = {k: v for k, v in config.items() if SHADOWED_BY.get(k) not in config or k not in renames}
+    out = _renamed(top, renames)
+    for old, inner in m.inner:
+        new = renames[old]
+        if isinstance(out.get(new), dict) and isinstance(config.get(old), Mapping) and new not in config:
+            derived = DERIVED.get(old, ())
+            out[new] = _renamed({k: v for k, v in out[new].items() if k not in derived},
+                                {r.old: r.new for r in inner})
+    out = m.clean(out)
+    return m.advance(out) if advance else out
 
 
-def migrate_v0_to_v1(config: Mapping[str, Any]) -> Tuple[Config, List[str]]:
-    """camelCase → snake_case, worktreeInfo → worktree, drop string version, add auto_process."""
-    out, changes = _canonical_names(config)
-    if "auto_process" not in out:
-        out["auto_process"] = False
-        changes.append("added auto_process: false")
-    return out, changes
-
-
-def migrate_v1_to_v2(config: Mapping[str, Any]) -> Tuple[Config, List[str]]:
-    """auto_process true/false → processing.mode auto/manual; an explicit mode wins."""
-    if "auto_process" not in config:
-        return copy_json(dict(config)), []
-    auto = config["auto_process"]
-    if not isinstance(auto, bool):
-        raise ConfigError([Problem("auto_process", "auto_process must be a boolean (true or false)")])
-    mode = "auto" if auto else "manual"
-    existing = config.get("processing")
-    changes: List[str] = []
-    if isinstance(existing, Mapping):
-        processing: Config = copy_json(dict(existing))
-        if "mode" in processing:
-            if processing["mode"] != mode:
-                changes.append(
-                    f"removed auto_process: {str(auto).lower()}; "
-                    f"kept processing.mode {processing['mode']!r}, which wins"
-                )
-            else:
-                changes.append(f"removed auto_process: {str(auto).lower()} (processing.mode is already {mode!r})")
-        else:
-            processing["mode"] = mode
-            changes.append(f"moved auto_process: {str(auto).lower()} to processing.mode {mode!r}")
-    elif existing is None:
-        processing = {"mode": mode}
-        changes.append(f"moved auto_process: {str(auto).lower()} to processing.mode {mode!r}")
-    else:
-        raise ConfigError([Problem("processing", "processing must be an object")])
-    out: Config = {}
-    for key, value in config.items():
-        if key == "auto_process":
-            if existing is None:
-                out["processing"] = processing
-        elif key == "processing":
-            out["processing"] = processing
-        else:
-            out[key] = copy_json(value)
-    return out, changes
-
-
-STEPS: Dict[int, Step] = {0: migrate_v0_to_v1, 1: migrate_v1_to_v2}
+def step(source: int, config: Mapping[str, Any]) -> Config:
+    """One step of the table: a config of version ``source`` in the shape of the next."""
+    return _step(MIGRATIONS[source], config, advance=True)
 
 
 class MigrationResult(NamedTuple):
@@ -245,7 +292,7 @@ def _with_version(config: Config) -> Config:
 
 def _leftovers(config: Mapping[str, Any]) -> bool:
     """Legacy keys left in a file that says it is current (a hand-resolved merge)."""
-    return any(k in ALIASES for k in config) or isinstance(config.get("version"), str) or "auto_process" in config
+    return any(k in RENAMES for k in config) or bool(_other_markers(config))
 
 
 def migrate(config: Mapping[str, Any], from_version: Optional[int] = None) -> MigrationResult:
@@ -260,12 +307,13 @@ def migrate(config: Mapping[str, Any], from_version: Optional[int] = None) -> Mi
         detect_version({"schema_version": from_version})
     version = detect_version(config) if from_version is None else from_version
     current: Config = copy_json(dict(config))
-    for step_from in range(version, CURRENT_SCHEMA_VERSION):
-        current = STEPS[step_from](current)[0]
+    for m in MIGRATIONS[version:]:
+        current = _step(m, current, advance=True)
     if _leftovers(current):
         # An explicit schema_version wins over shape detection, but legacy keys beside it
-        # still mean what they always meant: the same steps bring them to the current names.
-        current = migrate_v1_to_v2(_canonical_names(current)[0])[0]
+        # still mean what they always meant: the same renames bring them to the current names.
+        for m in MIGRATIONS:
+            current = _step(m, current, advance=False)
     if version < CURRENT_SCHEMA_VERSION or current != config:
         current = _with_version(current)
     return MigrationResult(current, version, describe(config, current))
@@ -295,14 +343,15 @@ def to_file(canonical: Mapping[str, Any], previous: Optional[Mapping[str, Any]],
 
 
 def _alias_value(alias: str, twin: Any, old: Any) -> Any:
-    """The legacy key's value equal to ``twin``; worktreeInfo keeps its own spelling and note."""
-    if alias != "worktreeInfo" or not isinstance(twin, Mapping) or not isinstance(old, Mapping):
+    """The legacy key's value equal to ``twin``; an object (worktreeInfo) keeps its own spelling and note."""
+    if alias not in INNER or not isinstance(twin, Mapping) or not isinstance(old, Mapping):
         return copy_json(twin)
-    camel = {v: k for k, v in WORKTREE_ALIASES.items()}
+    renames, derived = INNER[alias], DERIVED.get(alias, ())
+    camel = {v: k for k, v in renames.items()}
     out: Config = {}
     for key, value in old.items():
-        name = WORKTREE_ALIASES.get(key, key)
-        if key in _DERIVED_WORKTREE:
+        name = renames.get(key, key)
+        if key in derived:
             out[key] = copy_json(value)
         elif name in twin:
             out[key] = copy_json(twin[name])
@@ -319,19 +368,19 @@ def describe(before: Mapping[str, Any], after: Mapping[str, Any]) -> List[str]:
     kept = set(kept_aliases(before)) & set(after)
     for key, value in before.items():
         if key in after:
-            if not _same(value, after[key]):
+            if not same(value, after[key]):
                 changes += _changed(key, value, after[key], before)
             continue
-        twin = ALIASES.get(key)
-        if key == "datasetName" and "mainDatasetName" in before:
-            changes.append(f"dropped datasetName ({value!r}): mainDatasetName wins "
+        twin = RENAMES.get(key)
+        if SHADOWED_BY.get(key) in before:
+            changes.append(f"dropped {key} ({value!r}): {SHADOWED_BY[key]} wins "
                            "(Code Query's readers resolve it first)")
         elif twin is not None and twin in after and twin not in before:
             note = ""
-            if key == "worktreeInfo" and isinstance(value, Mapping):
-                note = "".join(f"; dropped worktreeInfo.{k} (derived text)" for k in _DERIVED_WORKTREE if k in value)
+            if isinstance(value, Mapping):
+                note = "".join(f"; dropped {key}.{k} (derived text)" for k in DERIVED.get(key, ()) if k in value)
             changes.append(f"renamed {key} to {twin}{note}")
-        elif twin is not None and twin in before and not _same(_twin_value(key, value), before[twin]):
+        elif twin is not None and twin in before and not same(twin_value(key, value), before[twin]):
             changes.append(f"dropped {key} ({value!r}): {twin} is already set ({before[twin]!r})")
         elif twin is not None and twin in before:
             changes.append(f"left out {key}, the legacy twin of {twin} (a file keeps it for Code Query's readers)")
@@ -347,8 +396,7 @@ def describe(before: Mapping[str, Any], after: Mapping[str, Any]) -> List[str]:
             changes.append(f"dropped version {value!r} (replaced by schema_version)")
         else:
             changes.append(f"removed {key}")
-    shadowed = "datasetName" if "mainDatasetName" in before else None
-    renamed_to = {ALIASES[k] for k in before if k in ALIASES and k not in after and k != shadowed}
+    renamed_to = {RENAMES[k] for k in before if k in RENAMES and k not in after and SHADOWED_BY.get(k) not in before}
     for key, value in after.items():
         if key in before or key in renamed_to:
             continue
@@ -374,7 +422,7 @@ def _changed(key: str, old: Any, new: Any, before: Mapping[str, Any]) -> List[st
         for sub in old:
             if sub not in new:
                 out.append(f"removed {key}.{sub}")
-            elif not _same(old[sub], new[sub]):
+            elif not same(old[sub], new[sub]):
                 out.append(f"changed {key}.{sub}: {_json(old[sub])} -> {_json(new[sub])}")
         for sub in new:
             if sub not in old and not (key == "processing" and sub == "mode" and "auto_process" in before):
@@ -410,8 +458,8 @@ class ConfigMigrator:
 
     @staticmethod
     def _migrate_v0_to_v1(config: Dict[str, Any]) -> Dict[str, Any]:
-        return migrate_v0_to_v1(config)[0]
+        return step(0, config)
 
     @staticmethod
     def _migrate_v1_to_v2(config: Dict[str, Any]) -> Dict[str, Any]:
-        return migrate_v1_to_v2(config)[0]
+        return step(1, config)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import List, Mapping, Optional, Sequence
 
 from ..core.errors import ConfigError, escape
+from ..core.migrate import ALIASES
 from ..core.version import __version__
 from ..store.atomic import write_atomic
 from ..store.owner import makedirs
@@ -83,7 +84,8 @@ def inspect(hooks_dir: str, hook: str) -> HookFile:
                     _unquote(python.group(1)) if python else None)
 
 
-_LEGACY_READ = re.compile(rb"\b(mainDatasetName|datasetName|excludePatterns|createdAt|worktreeInfo)\b")
+# The legacy keys a deployed reader may still read: the aliases of the migration table.
+_LEGACY_READ = re.compile(rb"\b(" + b"|".join(re.escape(key.encode("ascii")) for key in ALIASES) + rb")\b")
 
 
 def legacy_readers(path: str) -> List[str]:
@@ -102,7 +104,7 @@ def reader_advice(hook: str, path: str) -> Optional[str]:
     if not keys:
         return None
     hint = " (`codequery-gitcfg get dataset_name` replaces `jq -r '.mainDatasetName // .datasetName'`)" \
-        if {"mainDatasetName", "datasetName"} & set(keys) else ""
+        if {a for a, twin in ALIASES.items() if twin == "dataset_name"} & set(keys) else ""
     return (f"{os.path.basename(path)} reads legacy keys ({', '.join(keys)}): they stay in the file, beside the "
             f"current ones, until `codequery-gitcfg migrate --contract`; switch it to `codequery-gitcfg get KEY` "
             f"before that{hint}")
