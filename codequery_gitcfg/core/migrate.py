@@ -124,9 +124,18 @@ CURRENT_VERSION_NAME = f"schema version {CURRENT_SCHEMA_VERSION}"
 # one with neither is version 0.
 CURRENT_SHAPE_KEY = "processing"
 
-RENAMES: Dict[str, str] = {r.old: r.new for m in MIGRATIONS for r in m.renames}
+
+def _current_name(key: str, since: int) -> str:
+    """What ``key`` is called now, after the renames of the steps from version ``since`` on."""
+    for m in MIGRATIONS[since:]:
+        key = next((r.new for r in m.renames if r.old == key), key)
+    return key
+
+
+# Each old top-level key with the name it has now (through every later rename).
+RENAMES: Dict[str, str] = {r.old: _current_name(r.new, m.source + 1) for m in MIGRATIONS for r in m.renames}
 # The one alias table: each legacy key a deployed reader still uses, with its canonical twin.
-ALIASES: Dict[str, str] = {r.old: r.new for m in MIGRATIONS for r in m.renames if r.kept}
+ALIASES: Dict[str, str] = {old: RENAMES[old] for m in MIGRATIONS for old in (r.old for r in m.renames if r.kept)}
 INNER: Dict[str, Dict[str, str]] = {old: {r.old: r.new for r in inner} for m in MIGRATIONS for old, inner in m.inner}
 DERIVED: Dict[str, Tuple[str, ...]] = {old: keys for m in MIGRATIONS for old, keys in m.derived}
 # A legacy key that loses to an earlier one renamed to the same key: datasetName → mainDatasetName.
