@@ -1,6 +1,6 @@
 """Turn an effective config into what Code Query's Huey post-commit hook does.
 
-SPEC section 7: manual mode processes synchronously; auto mode with a live
+The README ("Huey"): manual mode processes synchronously; auto mode with a live
 worker enqueues batches of ``batch_size`` records, ``delay_seconds`` ahead, with
 ``max_retries`` retries; auto mode without a worker processes synchronously if
 ``fallback_to_sync``, else skips with a message. A broker that fails while we
@@ -220,7 +220,7 @@ def plan_dispatch(
     ``config`` is an effective config (``codequery_gitcfg.effective_config()``).
     ``records`` are path strings or Code Query's queue records (mappings with a
     ``"filepath"``); those whose path matches ``exclude_patterns`` are dropped
-    (``plan.excluded``). Missing keys take their SPEC 2.1 defaults; a value of
+    (``plan.excluded``). Missing keys take their defaults (README: "Config reference"); a value of
     the wrong type raises ``ConfigError`` (a ``ValueError``) naming the dotted
     field, with the file's own messages, because guessing would hide the bug
     that produced it. No records left means nothing to do: action "skip" with

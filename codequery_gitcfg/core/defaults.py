@@ -1,4 +1,4 @@
-"""Defaults (SPEC 2.3), deep merge and cheap copies of JSON values."""
+"""Defaults (README: "Config reference"), deep merge and cheap copies of JSON values."""
 from __future__ import annotations
 
 import math

@@ -1,4 +1,4 @@
-"""Environment overrides (SPEC 2.3): CODEQUERY_<DOTTED_PATH> for every scalar field."""
+"""Environment overrides (README: "Config reference"): CODEQUERY_<DOTTED_PATH> for every scalar field."""
 from __future__ import annotations
 
 import math
@@ -10,10 +10,11 @@ from .errors import EnvOverrideError, Problem
 from .schema import field_errors, field_message, schema
 
 # Names that Code Query documented before the systematic ones existed.
-ALIASES = {"CODEQUERY_BATCH_SIZE": "processing.batch_size"}
+LEGACY_VARIABLES = {"CODEQUERY_BATCH_SIZE": "processing.batch_size"}
 _SKIP = {"$schema", "schema_version"}
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+# The words a boolean switch takes, here and in CODEQUERY_GITCFG_SKIP (git/hooks.py).
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
 _INT = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
@@ -51,7 +52,7 @@ def scalar_fields() -> Dict[str, str]:
 def variables() -> Dict[str, str]:
     """Every variable name → the dotted path it sets."""
     names = {var_name(path): path for path in scalar_fields()}
-    names.update(ALIASES)
+    names.update(LEGACY_VARIABLES)
     return names
 
 
@@ -93,9 +94,9 @@ def parse_value(kind: str, raw: str) -> Any:
             return float(text)
         raise ValueError
     if kind == "boolean":
-        if text.lower() in _TRUE:
+        if text.lower() in TRUE_WORDS:
             return True
-        if text.lower() in _FALSE:
+        if text.lower() in FALSE_WORDS:
             return False
         raise ValueError
     return raw

@@ -1,4 +1,4 @@
-"""Atomic, durable writes (SPEC 3): temp file in the same folder, fsync, replace, fsync dir."""
+"""Atomic, durable writes (README: "Writing"): temp file in the same folder, fsync, replace, fsync dir."""
 from __future__ import annotations
 
 import errno

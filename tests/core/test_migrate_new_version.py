@@ -13,9 +13,8 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
-import pytest
-
 import codequery_gitcfg
+import pytest
 from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION, MIGRATIONS
 
 pytest.importorskip("fastjsonschema", reason="regenerating the fast validator needs fastjsonschema (Python 3.10+)")
@@ -89,13 +88,11 @@ def test_the_copy_is_the_one_imported(next_version: Path) -> None:
 
 
 def test_a_current_file_migrates_through_the_new_step(next_version: Path) -> None:
-    script = (
-        "import json; from codequery_gitcfg.core.migrate import migrate\n"
-        "r = migrate({'schema_version': %d, 'dataset_name': 'x', 'created_at': '2024-05-01T10:00:00Z', "
-        "'processing': {'mode': 'auto'}})\n"
-        "print(json.dumps([r.config, r.changes]))" % CURRENT_SCHEMA_VERSION
-    )
-    config, changes = json.loads(_run(next_version, "-c", script).stdout)
+    config = {"schema_version": CURRENT_SCHEMA_VERSION, "dataset_name": "x", "created_at": "2024-05-01T10:00:00Z",
+              "processing": {"mode": "auto"}}
+    script = ("import json, sys; from codequery_gitcfg.core.migrate import migrate\n"
+              "r = migrate(json.loads(sys.argv[1])); print(json.dumps([r.config, r.changes]))")
+    config, changes = json.loads(_run(next_version, "-c", script, json.dumps(config)).stdout)
     assert config == {"schema_version": NEW, "dataset_name": "x", "created": "2024-05-01T10:00:00Z",
                       "processing": {"mode": "auto"}}
     assert list(config) == ["schema_version", "dataset_name", "created", "processing"]  # renamed in place

@@ -1,4 +1,4 @@
-"""Concurrency (SPEC 3, issue 6): processes and threads editing and reading one
+"""Concurrency (README: "Strict reading" and "Writing"; issue 6): processes and threads editing and reading one
 config at once. Edits of different keys (CLI ``set`` in real processes and
 in-process, ``update_processing_mode``, ``update``) are all kept; read-modify-write
 increments lose nothing; a reader never sees a torn, invalid or mixed file;
@@ -21,8 +21,9 @@ import codequery_gitcfg.cli.main as cli
 import pytest
 from codequery_gitcfg.api import ConfigManager, load_config_with_env_override
 from codequery_gitcfg.core import fmt, judge
+from codequery_gitcfg.core.document import Document
 
-from reliability_helpers import (
+from support.reliability_helpers import (
     CONFIG_REL,
     PY,
     Deadline,
@@ -36,7 +37,7 @@ from reliability_helpers import (
     wait_pids,
 )
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
+pytestmark = [pytest.mark.reliability, pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")]
 
 MODELS = ["claude-3-5-sonnet-20240620", "claude-3-opus-20240229", "claude-3-haiku-20240307", "claude-sonnet-4-20250514"]
 
@@ -154,11 +155,11 @@ def _reader(cfg: str, stop: str, out: str, allowed: Optional[List[bytes]] = None
         try:
             with open(cfg, "rb") as f:
                 raw = f.read()
-            text, data = judge.parse(raw, cfg)
+            doc = Document.parse(raw, cfg)
             read_valid(cfg)  # a second, independent read through the strict reader
             if allowed_set is not None and raw not in allowed_set:
                 problems.append(f"not one of the written versions: {raw[:200]!r}")
-            elif raw != fmt.dump(data, fmt.detect(text)):
+            elif raw != fmt.dump(doc.data, fmt.detect(doc.text)):
                 problems.append(f"not a complete rendering of its own data: {raw[:200]!r}")
             contents.add(raw)
         except Exception as exc:
@@ -372,7 +373,7 @@ def test_two_config_files_in_one_folder(tmp_path: Path) -> None:
 
 
 def test_cache_sees_every_same_size_rewrite(tmp_path: Path) -> None:
-    """SPEC 3: the cache notices every edit, including a same-size rewrite in place
+    """The README ("Writing"): the cache notices every edit, including a same-size rewrite in place
     within one timestamp tick, even with the mtime put back (git's "racy git")."""
     cfg = init_repo(tmp_path / "repo", _version(0))
     manager = ConfigManager(cfg)

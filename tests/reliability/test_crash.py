@@ -1,4 +1,4 @@
-"""Crash safety (SPEC 3, issue 6): a writer killed with SIGKILL at a random instant
+"""Crash safety (README: "Strict reading" and "Writing"; issue 6): a writer killed with SIGKILL at a random instant
 leaves the config equal, byte for byte, to one of the versions it was writing;
 temp files it leaves behind never break a later load or save, and a later save
 removes them.
@@ -22,7 +22,7 @@ import pytest
 from codequery_gitcfg.api import ConfigManager
 from codequery_gitcfg.core import fmt
 
-from reliability_helpers import (
+from support.reliability_helpers import (
     PY,
     SEED,
     Deadline,
@@ -36,7 +36,7 @@ from reliability_helpers import (
     temp_files,
 )
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL (POSIX)")
+pytestmark = [pytest.mark.reliability, pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL (POSIX)")]
 
 N_VERSIONS = 64
 
@@ -183,8 +183,8 @@ def test_sigkill_during_update_never_tears(tmp_path: Path) -> None:
 _SUBPROCESS_WRITER = textwrap.dedent(
     """
     import sys
-    sys.path.insert(0, sys.argv[3])
-    from test_reliability_crash import version, N_VERSIONS
+    sys.path[:0] = [sys.argv[3], sys.argv[4]]  # this module's folder, and tests/ for support
+    from test_crash import version, N_VERSIONS
     from codequery_gitcfg.api import ConfigManager
     manager = ConfigManager(sys.argv[1])
     i = int(sys.argv[2])
@@ -207,10 +207,10 @@ def test_sigkill_fresh_interpreter_writer(tmp_path: Path) -> None:
     wanted = scaled(12, 300)
     deadline = Deadline(seconds(15, 900))
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    here = str(Path(__file__).parent)
+    here, tests = str(Path(__file__).parent), str(Path(__file__).parents[1])
     t0 = time.monotonic()
     while kills < wanted and not deadline.passed:
-        proc = subprocess.Popen([PY, "-c", _SUBPROCESS_WRITER, str(cfg), str(rng.randrange(N_VERSIONS)), here],
+        proc = subprocess.Popen([PY, "-c", _SUBPROCESS_WRITER, str(cfg), str(rng.randrange(N_VERSIONS)), here, tests],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
         assert proc.stdout is not None
         line = proc.stdout.readline()

@@ -1,4 +1,4 @@
-"""Fault injection (SPEC 3, issue 6): whatever fails during a write -- os.write,
+"""Fault injection (README: "Strict reading" and "Writing"; issue 6): whatever fails during a write -- os.write,
 os.fsync, os.fchmod, os.replace, os.close or the temp file's creation, at every
 call a save reaches; a full disk (RLIMIT_FSIZE); a read-only file or folder --
 the original file is untouched byte for byte, no temp file remains, and the
@@ -34,7 +34,7 @@ import pytest
 from codequery_gitcfg.api import ConfigManager
 from codequery_gitcfg.store import atomic
 
-from reliability_helpers import (
+from support.reliability_helpers import (
     CONFIG_REL,
     PY,
     fork_call,
@@ -46,6 +46,8 @@ from reliability_helpers import (
     temp_files,
     wait_pids,
 )
+
+pytestmark = pytest.mark.reliability
 
 FAULTED = ("stat", "write", "fsync", "fchmod", "replace", "close", "open", "mkstemp")
 
@@ -247,7 +249,7 @@ def test_fault_at_every_call_leaves_original_untouched(tmp_path: Path, op: str,
 
 @pytest.mark.parametrize("op", sorted(OPS))
 def test_fault_error_names_the_config_file(tmp_path: Path, op: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """SPEC 3 / issue 6: "the error names the path". os.write, os.fsync, os.fchmod
+    """The README ("Strict reading" and "Writing") / issue 6: "the error names the path". os.write, os.fsync, os.fchmod
     and os.close errors carry no filename, and os.replace/mkstemp errors name the
     temp file, so the write must attach the config file's path itself."""
     cfg = init_repo(tmp_path / "repo")
@@ -667,4 +669,4 @@ def test_sudo_set_keeps_the_repository_usable_by_its_owner(tmp_path: Path, monke
 
 
 if sys.platform == "win32":  # pragma: no cover
-    pytestmark = pytest.mark.skip(reason="POSIX fault injection")
+    pytestmark = [pytest.mark.reliability, pytest.mark.skip(reason="POSIX fault injection")]

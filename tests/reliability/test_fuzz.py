@@ -1,4 +1,4 @@
-"""Hostile input, property-based (SPEC 2-4, issue 6).
+"""Hostile input, property-based (README: "Config reference" to "Python API"; issue 6).
 
 Arbitrary bytes, arbitrary JSON, config-shaped values, CODEQUERY_* environment
 values, legacy-shaped configs, CLI arguments and paths never raise anything but
@@ -27,6 +27,7 @@ import codequery_gitcfg.cli.main as cli
 import pytest
 from codequery_gitcfg.api import ConfigManager, apply_env, effective_config, load_config_with_env_override
 from codequery_gitcfg.core import env, judge
+from codequery_gitcfg.core.document import Document
 from codequery_gitcfg.core.errors import ConfigError, EnvOverrideError, OutsideWorktreeError, ReadError
 from codequery_gitcfg.core.migrate import ConfigMigrator, migrate
 from codequery_gitcfg.core.reader import MAX_DEPTH
@@ -34,7 +35,9 @@ from codequery_gitcfg.core.schema import check
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reliability_helpers import PY, SOAK, full_config, init_repo, read_valid, report, scaled
+from support.reliability_helpers import PY, SOAK, full_config, init_repo, read_valid, report, scaled
+
+pytestmark = pytest.mark.reliability
 
 
 def fuzz_settings(ci: int, soak_factor: int = 30) -> settings:
@@ -192,14 +195,14 @@ def test_arbitrary_bytes_parse_or_clear_error() -> None:
     @example(b"")
     def check_bytes(raw: bytes) -> None:
         try:
-            text, data = judge.parse(raw, "config.json")
+            doc = Document.parse(raw, "config.json")
         except ConfigError as exc:
             assert str(exc) and exc.problems, "an error without a message"
             count("refused")
             return
-        assert isinstance(data, dict)
+        assert isinstance(doc.data, dict)
         try:
-            result = _runtime_quietly(data, text)
+            result = _runtime_quietly(doc.data, doc.text)
         except ConfigError:
             count("invalid")
             return
@@ -219,15 +222,15 @@ def test_arbitrary_json_values_read_back_or_clear_error() -> None:
         raw, value = pair
         accept = isinstance(value, dict) and _depth(value) <= MAX_DEPTH and _plain(value)
         try:
-            text, data = judge.parse(raw, "config.json")
+            doc = Document.parse(raw, "config.json")
         except ConfigError:
             assert not accept, f"refused a plain JSON object: {raw[:300]!r}"
             count("refused")
             return
         assert accept, f"accepted what must be refused: {raw[:300]!r}"
-        assert data == value, "the strict reader changed the data"
+        assert doc.data == value, "the strict reader changed the data"
         try:
-            _runtime_quietly(data, text)
+            _runtime_quietly(doc.data, doc.text)
             count("valid")
         except ConfigError:
             count("invalid")
@@ -244,10 +247,10 @@ def test_deep_nesting_never_recursion_error(tmp_path: Path) -> None:
     for raw in cases:
         cfg.write_bytes(raw)
         if raw.startswith(b'{"x"'):  # brackets inside a string are not nesting: it parses
-            assert judge.parse(raw)[1]["x"].startswith("[[[")
+            assert Document.parse(raw, "").data["x"].startswith("[[[")
         else:
             with pytest.raises(ReadError):
-                judge.parse(raw)
+                Document.parse(raw, "")
         with pytest.raises(ConfigError):
             ConfigManager(cfg).load_config()
         with pytest.raises(ConfigError):
@@ -270,7 +273,7 @@ def _nested(kind: str, depth: int) -> Any:
 
 @pytest.mark.parametrize("where", ["exclude_patterns", "unknown_key", "processing"])
 def test_deep_python_structures_through_the_api(tmp_path: Path, where: str) -> None:
-    """SPEC 3: "No input ever ends in a traceback or RecursionError"; SPEC 4: "every
+    """The README ("Strict reading"): "No input ever ends in a traceback or RecursionError"; ("Python API"): "every
     invalid input raises ValueError". A caller's dict nested 10 000 deep (the file
     reader stops at 32, callers of the API do not) must be refused, not crash."""
     cfg = init_repo(tmp_path / "repo")
@@ -536,7 +539,7 @@ def test_config_values_through_save_config(tmp_path: Path) -> None:
             assert cfg.read_bytes() == before, "a refused save wrote the file"
             count("refused")
             return
-        except ValueError as exc:  # allowed by SPEC 4, but say which
+        except ValueError as exc:  # allowed by the README's "Python API", but say which
             assert cfg.read_bytes() == before
             count(type(exc).__name__)
             return
@@ -658,8 +661,8 @@ def test_arbitrary_environment_through_the_cli(tmp_path: Path) -> None:
 
 
 def test_apply_env_leaves_callers_config_alone() -> None:
-    """apply_env is documented as applying overrides "to a private copy" and SPEC
-    2.3 says the result never shares a mutable object with the caller's input."""
+    """apply_env is documented as applying overrides "to a private copy" and the README
+    ("Config reference") says the result never shares a mutable object with the caller's input."""
     base = _runtime_quietly(full_config())
     snapshot = copy.deepcopy(base)
     result = apply_env(base, {"CODEQUERY_PROCESSING_BATCH_SIZE": "9"})

@@ -21,9 +21,11 @@ from codequery_gitcfg.core.errors import OutsideWorktreeError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import LEGACY_AUTO, VALID
-from reliability_helpers import CONFIG_REL, Deadline, full_config, init_repo, report, scaled, seconds
-from test_hooks_helpers import cli, commit_skipping_hooks, install, run_git
+from support.hooks import cli, commit_skipping_hooks, install, run_git
+from support.reliability_helpers import CONFIG_REL, Deadline, full_config, init_repo, report, scaled, seconds
+from support.repos import LEGACY_AUTO, VALID
+
+pytestmark = pytest.mark.reliability
 
 SECRET = "OUTSIDE-SECRET"
 OUTSIDE = json.dumps({"dataset_name": SECRET, "processing": {"mode": "auto"}}, indent=2) + "\n"

@@ -1,4 +1,4 @@
-"""The read-modify-write lock (SPEC 3, issue 6): a finite timeout with a message
+"""The read-modify-write lock (README: "Strict reading" and "Writing"; issue 6): a finite timeout with a message
 naming the lock; a lock file left by a killed holder never blocks; nested use in
 one thread never deadlocks; lock files live under the git directory, never show
 in ``git status`` and are never deleted; a forked child can use the lock too.
@@ -21,7 +21,7 @@ from codequery_gitcfg.api import ConfigManager
 from codequery_gitcfg.core.errors import ConfigError, LockTimeoutError
 from codequery_gitcfg.store import locking
 
-from reliability_helpers import (
+from support.reliability_helpers import (
     CONFIG_REL,
     Deadline,
     fork_call,
@@ -35,7 +35,7 @@ from reliability_helpers import (
     wait_pids,
 )
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")
+pytestmark = [pytest.mark.reliability, pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork (POSIX)")]
 
 
 def _guarded(fn: Callable[[], Any], timeout: float = 20.0) -> Any:

@@ -17,10 +17,13 @@ import pytest
 from codequery_gitcfg.api import effective_config
 from codequery_gitcfg.core import errors
 from codequery_gitcfg.core.errors import EnvOverrideError, Problem
+from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
 
-from conftest import LEGACY_AUTO, VALID
-from reliability_helpers import CONFIG_REL, PY, init_repo, report
-from test_hooks_helpers import cli, commit_skipping_hooks, install, run_git
+from support.hooks import cli, commit_skipping_hooks, install, run_git
+from support.reliability_helpers import CONFIG_REL, PY, init_repo, report
+from support.repos import LEGACY_AUTO, VALID
+
+pytestmark = pytest.mark.reliability
 
 ERASE = "\u001b[1A\u001b[2K\r\u001b[32mall fine\u001b[0m"
 UNSAFE = ["\x1b", "\x9b", "\r\x1b", "\u202e", "\x07"]
@@ -129,7 +132,7 @@ def test_migrate_in_an_undecodable_folder(tmp_path: Path, encoding: str) -> None
     proc = run(root.parent, "migrate", "--diff", os.path.join("d\udcff", CONFIG_REL), env={"PYTHONIOENCODING": encoding})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(b"--- a/d\\xff/.code-query/config.json\n+++ b/d\\xff/.code-query/config.json\n")
-    assert proc.stderr.startswith(b"d\\xff/.code-query/config.json: migrated to schema version 2:\n")
+    assert proc.stderr.startswith(b"d\\xff/.code-query/config.json: migrated to " + CURRENT_VERSION_NAME.encode() + b":\n")
     assert json.loads(cfg.read_text())["processing"] == {"mode": "auto"}
     proc = run(root.parent, "validate", os.path.join("d\udcff", CONFIG_REL), "x\udcff.json",
                env={"PYTHONIOENCODING": encoding})
