@@ -5,7 +5,7 @@ import math
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .errors import ConfigError, Problem
-from .locate import join_path
+from .positions import join_path
 
 DEFAULT_MODEL = "claude-3-5-sonnet-20240620"
 

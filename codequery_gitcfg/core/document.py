@@ -15,7 +15,8 @@ CONFIG_PATH = ".code-query/config.json"
 CONFIG_DIR, CONFIG_NAME = CONFIG_PATH.split("/")
 
 MAX_BYTES = reader.MAX_BYTES
-BOM = b"\xef\xbb\xbf"
+TOO_LARGE = f"config file is larger than {MAX_BYTES} bytes (1 MiB)"  # the one wording, whatever the source
+BOM = reader.BOM
 
 
 def has_bom(raw: bytes) -> bool:
@@ -25,7 +26,7 @@ def has_bom(raw: bytes) -> bool:
 def check_size(raw: bytes, label: Optional[str] = None) -> None:
     """Refuse bytes over the limit; readers read at most ``MAX_BYTES + 1`` to find out."""
     if len(raw) > MAX_BYTES:
-        raise ReadError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)", label)
+        raise ReadError(TOO_LARGE, label)
 
 
 class Document:
@@ -72,4 +73,5 @@ class Document:
         return f"Document({self.label!r}, {len(self.raw)} bytes)"
 
 
-__all__ = ["BOM", "CONFIG_DIR", "CONFIG_NAME", "CONFIG_PATH", "MAX_BYTES", "Document", "check_size", "has_bom"]
+__all__ = ["BOM", "CONFIG_DIR", "CONFIG_NAME", "CONFIG_PATH", "MAX_BYTES", "TOO_LARGE", "Document", "check_size",
+           "has_bom"]

@@ -11,7 +11,7 @@ import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from .jsonvalue import same
-from .locate import spans
+from .positions import spans
 from .migrate import former_names
 
 _INDENT = re.compile(r"[\[{][ \t]*\r?\n([ \t]+)\S")

@@ -12,10 +12,10 @@ import json
 import warnings
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-from . import locate, reader
+from . import positions, reader
 from .defaults import DEFAULT_CONFIG, deep_merge, json_problem
 from .errors import AliasMismatchWarning, ConfigError, Problem, UnknownKeyWarning
-from .migrate import MigrationResult, legacy_markers, migrate, mismatches
+from .migrate import CURRENT_VERSION_NAME, MigrationResult, legacy_markers, migrate, mismatches
 from .schema import caller_stacklevel, check, unknown_model, warn_unknown_model, with_positions
 
 
@@ -53,7 +53,7 @@ class Verdict(NamedTuple):
             return self.problems
         note = Problem(
             "",
-            "pending migration to schema version 2 (legacy keys: " + ", ".join(self.markers)
+            f"pending migration to {CURRENT_VERSION_NAME} (legacy keys: " + ", ".join(self.markers)
             + f"); run `{fix}` to fix it",
             1, 1,
         )
@@ -91,7 +91,7 @@ def _positions(text: Optional[str]) -> Dict[str, Tuple[int, int]]:
     if not text:
         return {}
     try:
-        return locate.positions(text)
+        return positions.positions(text)
     except (RecursionError, IndexError, ValueError):
         return {}
 

@@ -6,10 +6,11 @@ import math
 import re
 from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
-from . import locate
+from . import positions
 from .errors import ConflictError, Problem, ReadError
 
 MAX_BYTES = 1024 * 1024
+BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: skipped here, kept by a rewrite (core.document)
 MAX_DEPTH = 32
 MAX_INT_DIGITS = 4300  # CPython's own default limit for int(str)
 
@@ -32,8 +33,8 @@ def decode(data: bytes) -> str:
         raise ReadError("config file is UTF-32 encoded; save it as UTF-8")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) >= 2 and (data[0] == 0 or data[1] == 0)):
         raise ReadError("config file is UTF-16 encoded; save it as UTF-8")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    if data.startswith(BOM):
+        data = data[len(BOM):]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -44,7 +45,7 @@ def decode(data: bytes) -> str:
 def check_conflict_markers(text: str) -> None:
     m = _CONFLICT.search(text)
     if m:
-        line = locate.line_of(text, m.start())
+        line = positions.line_of(text, m.start())
         raise ConflictError(
             [Problem("", f"unresolved merge conflict marker {m.group(1)!r} at line {line}; "
                          "resolve the merge conflict first", line, 1)]
@@ -61,7 +62,7 @@ def _depth_problem(text: str) -> Optional[Problem]:
         if m.group(0) in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                line = locate.line_of(text, m.start())
+                line = positions.line_of(text, m.start())
                 return Problem("", f"nesting deeper than {MAX_DEPTH} levels", line)
         else:
             depth -= 1
@@ -168,34 +169,34 @@ def _trailing_comma(text: str, pos: int) -> Optional[int]:
 def _invalid(text: str, exc: json.JSONDecodeError) -> Problem:
     comma = _trailing_comma(text, exc.pos)
     if comma is not None:
-        line = locate.line_of(text, comma)
+        line = positions.line_of(text, comma)
         col = comma - (text.rfind("\n", 0, comma) + 1) + 1
         return Problem("", f"Invalid JSON in config file: trailing comma (line {line} column {col})", line, col)
     return Problem("", f"Invalid JSON in config file: {exc.msg} (line {exc.lineno} column {exc.colno})",
                    exc.lineno, exc.colno)
 
 
-def _lone_in_key(text: str) -> Optional[Tuple[str, locate.Pos]]:
+def _lone_in_key(text: str) -> Optional[Tuple[str, positions.Pos]]:
     """Where the first string holding a lone surrogate is, when no value holds one: a key.
     (The text parsed, so every quote outside a string opens one: each match is a token.)"""
     for m in _STRINGS.finditer(text):
         if _SURROGATE_ESCAPE.search(m.group(0)) and _has_lone_surrogate(json.loads(m.group(0))):
             start = m.start()
-            return "", (locate.line_of(text, start), start - (text.rfind("\n", 0, start) + 1) + 1)
+            return "", (positions.line_of(text, start), start - (text.rfind("\n", 0, start) + 1) + 1)
     return None
 
 
 def _position(text: str, exc: _Refused) -> Problem:
-    found: Optional[Tuple[str, locate.Pos]] = None
+    found: Optional[Tuple[str, positions.Pos]] = None
     try:
         if exc.token_pattern is not None:
-            found = locate.find_token(text, exc.token_pattern)
+            found = positions.find_token(text, exc.token_pattern)
         elif exc.message.startswith("lone"):
-            found = locate.find_value(
+            found = positions.find_value(
                 text, lambda token: token.startswith('"') and _has_lone_surrogate(json.loads(token))
             ) or _lone_in_key(text)
         else:
-            found = locate.first_duplicate(text)
+            found = positions.first_duplicate(text)
     except (RecursionError, IndexError, ValueError):
         found = None
     if found is None:
