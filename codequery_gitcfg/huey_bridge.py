@@ -44,7 +44,7 @@ from typing import (
     Union,
 )
 
-from .core.defaults import DEFAULT_EXCLUDE_PATTERNS, DEFAULT_PROCESSING
+from .core.defaults import defaults
 from .core.errors import ConfigError
 from .core.schema import field_errors
 
@@ -238,10 +238,11 @@ def plan_dispatch(
         processing = {}
     elif not isinstance(processing, Mapping):
         raise ConfigError("processing: processing must be an object")
-    processing = {**DEFAULT_PROCESSING, **processing}
+    default = defaults()  # the core's, not the public copies a caller may have changed
+    processing = {**default["processing"], **processing}
     patterns = config.get("exclude_patterns")
     if patterns is None:
-        patterns = DEFAULT_EXCLUDE_PATTERNS
+        patterns = default["exclude_patterns"]
     dataset_name = config.get("dataset_name")
     errors = field_errors(
         {"dataset_name": dataset_name or "unnamed", "processing": processing, "exclude_patterns": patterns}

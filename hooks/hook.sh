@@ -8,14 +8,107 @@
 hook=@HOOK@
 python=@PYTHON@
 config=.code-query/config.json
+gd=
+nl='
+'
+
+# The git directory, from the file system where it says so (no git process): hooks run
+# at the top of the worktree, where git leaves GIT_DIR (a linked worktree), a .git
+# folder, or a .git file naming it ("gitdir: ...", a submodule). Any other layout asks
+# git once. Sets $gd (relative to here, or absolute); fails when there is none.
+git_dir() {
+    if [ -n "$gd" ]; then
+        return 0
+    elif [ -n "${GIT_DIR-}" ]; then
+        gd=$GIT_DIR
+    elif [ -d .git ]; then
+        gd=.git
+    elif [ -f .git ] && IFS= read -r gd <.git && [ "${gd#gitdir: }" != "$gd" ]; then
+        gd=${gd#gitdir: }
+    else
+        gd=$(git rev-parse --git-dir 2>/dev/null) || gd=
+    fi
+    [ -n "$gd" ]
+}
+
+# This repository as `git rev-parse --absolute-git-dir` names it (symlinks resolved, as
+# git resolves them), for the guard below: cd -P there and back, builtins only. Sets
+# $repo_id, empty when there is no git directory (both sides of the guard agree then too).
+this_repo() {
+    repo_id=
+    git_dir || return 0
+    case $gd in
+        /*) repo_id=$gd ;;
+        *) repo_id=./$gd ;;  # not a bare name, which cd would look up in CDPATH
+    esac
+    top=$PWD
+    if cd -P -- "$repo_id" 2>/dev/null; then
+        repo_id=$PWD
+        cd -- "$top" || exit
+    else
+        repo_id=
+    fi
+}
+
+# Is blob $1 one that store/memo.py's valid-blobs records as valid, under the rules the
+# hooks' Python would apply now? Python would then pass it without a word, so it is
+# not started. Why a yes here is never stale:
+# - an entry counts only under the memo's first line, the rules key (our version, the
+#   core's files, the jsonschema in use: memo.rules_key), as Python counts it;
+# - this shell cannot compute that key: `install` had this hook's Python write it into
+#   hook-rules (the common git dir's codequery-gitcfg/ folder), with that Python's path
+#   and every file and folder the key is computed from (memo.rules_inputs: the core's
+#   files and folder, jsonschema's, each sys.path folder, which installing, upgrading or
+#   removing any package there changes), and compute it again after writing it;
+# - so the key there is Python's key while no input changed since: while hook-rules is
+#   strictly newer than each of them (test -nt; an edit in the same clock tick fails it
+#   too). An editable checkout edited, a pip install or upgrade: Python decides, as
+#   without this, until `codequery-gitcfg install` writes hook-rules again;
+# - both files must be regular files of ours in real folders, as Python reads them.
+# The one change this does not see is a file put back with an older time (cp -p, tar
+# over the installed package); pip and git write new times.
+known_valid() {
+    git_dir || return 1
+    common=$gd
+    if [ -f "$gd/commondir" ] && IFS= read -r common <"$gd/commondir"; then
+        case $common in
+            /*) ;;
+            *) common=$gd/$common ;;
+        esac
+    else
+        common=$gd
+    fi
+    rules_file=$common/codequery-gitcfg/hook-rules
+    blobs=$gd/codequery-gitcfg/valid-blobs
+    for f in "$gd/codequery-gitcfg" "$common/codequery-gitcfg"; do
+        [ -d "$f" ] && [ ! -L "$f" ] || return 1
+    done
+    for f in "$blobs" "$rules_file"; do
+        [ -f "$f" ] && [ ! -L "$f" ] && [ -O "$f" ] || return 1
+    done
+    {
+        IFS= read -r line && [ "$line" = "python $python" ] && IFS= read -r rules || return 1
+        while IFS= read -r line && [ "$line" != end ]; do
+            [ "$rules_file" -nt "$line" ] || return 1
+        done
+        [ "$line" = end ] || return 1  # cut short: believe none of it
+    } <"$rules_file"
+    {
+        IFS= read -r line && [ "$line" = "$rules" ] || return 1
+        while IFS= read -r line; do  # whole lines only, as Python reads them
+            [ "$line" = "$1" ] && return 0
+        done
+    } <"$blobs"
+    return 1
+}
 
 # Run once per git hook call. Another hook manager may have moved this script aside and
 # call it from its own hook, which may be the very hook this script chains to below.
 # The guard names this hook and this repository: a chained hook that commits in another
 # repository (or runs another hook) must not switch that check off.
-if [ -n "${CODEQUERY_GITCFG_IN_HOOK-}" ] &&
-    [ "$CODEQUERY_GITCFG_IN_HOOK" = "$hook $(git rev-parse --absolute-git-dir 2>/dev/null)" ]; then
-    exit 0
+if [ -n "${CODEQUERY_GITCFG_IN_HOOK-}" ]; then
+    this_repo
+    [ "$CODEQUERY_GITCFG_IN_HOOK" = "$hook $repo_id" ] && exit 0
 fi
 
 ours() {
@@ -43,10 +136,66 @@ ours() {
             git diff --quiet ORIG_HEAD -- "$config" 2>/dev/null && return 0 ;;
         post-rewrite)
             [ "$1" = rebase ] || return 0
-            git diff --quiet ORIG_HEAD -- "$config" 2>/dev/null && return 0 ;;
+            # Python starts when the rebase (a pull) changed the working-tree config, which
+            # may need migrating, or when a rewritten commit changes the config: the whole
+            # rebase is then judged at once. git's OLD NEW lines were read once, below.
+            if git diff --quiet ORIG_HEAD -- "$config" 2>/dev/null; then
+                changed=$(printf '%s\n' "$hook_input" | sed 's/^[^ ]* //' |
+                    git rev-list --stdin --no-walk=unsorted --full-history -- "$config" .code-query 2>/dev/null) || changed=x
+                [ -n "$changed" ] || return 0
+            fi ;;
+        pre-push)
+            # The commits this push adds ($1 is the remote): does one change the config?
+            # One git call; a deletion adds nothing. git's lines were read once, below.
+            revs=
+            while read -r _ sha _ remote_sha; do
+                case $sha in *[!0]*) ;; *) continue ;; esac
+                revs="$revs $sha"
+                case $remote_sha in *[!0]*) revs="$revs ^$remote_sha" ;; esac
+            done <<CODEQUERY_GITCFG_INPUT
+${hook_input-}
+CODEQUERY_GITCFG_INPUT
+            [ -n "$revs" ] || return 0
+            # shellcheck disable=SC2086 # object ids, split on purpose
+            changed=$(git rev-list -n 1 --full-history --ignore-missing $revs --not --remotes="$1" \
+                -- "$config" .code-query 2>/dev/null) || changed=x
+            [ -n "$changed" ] || return 0 ;;
+        pre-receive)
+            # The commits new to this repository (read through git's quarantine): does one
+            # change the config? One git call; a deletion adds nothing.
+            revs=
+            while read -r _ new _; do
+                case $new in *[!0]*) revs="$revs $new" ;; esac
+            done <<CODEQUERY_GITCFG_INPUT
+${hook_input-}
+CODEQUERY_GITCFG_INPUT
+            [ -n "$revs" ] || return 0
+            # shellcheck disable=SC2086 # object ids, split on purpose
+            changed=$(git rev-list -n 1 --full-history $revs --not --all -- "$config" .code-query 2>/dev/null) ||
+                changed=x
+            [ -n "$changed" ] || return 0 ;;
         post-commit | post-applypatch)
-            # Did this commit change the config? A first commit has no parent: Python decides.
-            git diff --quiet HEAD^ HEAD -- "$config" 2>/dev/null && return 0 ;;
+            # A rebase runs this once per replayed commit, and post-rewrite once at its end,
+            # which judges the rebased commits at once: here, a test of git's rebase state
+            # and nothing else, no git, no Python. (rebase-apply/ holding "applying" is
+            # `git am`, whose commits are named one by one, below.)
+            if git_dir && { [ -d "$gd/rebase-merge" ] ||
+                { [ -d "$gd/rebase-apply" ] && [ ! -e "$gd/rebase-apply/applying" ]; }; }; then
+                return 0
+            fi
+            # Did this commit change the config, and to which blob? One git call; a first
+            # commit has no parent: git fails and Python decides. A blob the memo knows as
+            # valid passes without Python: what the merge driver made of each commit of a
+            # cherry-pick or revert range, what pre-commit passed (see known_valid).
+            change=$(git diff-tree -r --no-renames HEAD^ HEAD -- "$config" 2>/dev/null) || change=unknown
+            [ -n "$change" ] || return 0
+            case $change in
+                *"$nl"*) ;;  # more than the config itself: Python decides
+                :*" D	$config") return 0 ;;  # deleted: nothing to name
+                :*"	$config")
+                    blob=${change#:* * * }
+                    known_valid "${blob%% *}" && return 0 ;;
+            esac ;;
         post-checkout)
             [ "$3" = 1 ] || return 0
             git diff --quiet "$1" "$2" -- "$config" 2>/dev/null && return 0 ;;
@@ -58,13 +207,18 @@ ours() {
             echo "codequery-gitcfg: commit stopped: $config is staged and cannot be checked (CODEQUERY_GITCFG_SKIP=1 skips the check)" >&2
             return 1
         fi
+        if [ "$hook" = pre-push ] || [ "$hook" = pre-receive ]; then
+            echo "codequery-gitcfg: push refused: the pushed commits change $config and cannot be checked" >&2
+            return 1
+        fi
         return 0
     fi
     # Nothing from this repository may be imported: not `python -m` (the current folder
     # first on sys.path), and -E so that PYTHONPATH (":/x" also means the current folder)
     # and the other PYTHON* variables are ignored; -E keeps the user's site-packages,
     # where `pip install --user` puts us. What is left of "" on sys.path is removed.
-    # Our hook never reads stdin: it stays whole for the hook chained below.
+    # pre-push, pre-receive and post-rewrite get git's lines (read once, below) on
+    # standard input; other hooks read none: the script's stays whole for the chained hook.
     CODEQUERY_GITCFG_STAGED=$staged "$python" -E -c '
 import os, sys
 sys.path[:] = [p for p in sys.path if os.path.isabs(p)]
@@ -73,10 +227,19 @@ try:
 except ImportError as exc:
     sys.exit(f"codequery-gitcfg: cannot run the hook with {sys.executable}: {exc}; run `codequery-gitcfg install` again from the environment that has codequery-gitcfg")
 sys.exit(main())
-' "$hook" "$@" </dev/null
+' "$hook" "$@" <<CODEQUERY_GITCFG_INPUT
+${hook_input-}
+CODEQUERY_GITCFG_INPUT
 }
 
-if [ "$hook" = pre-commit ] || [ "$hook" = pre-merge-commit ]; then
+# git's lines on standard input (pushed refs, rewritten commits): read once, for our
+# check and for the hook chained below.
+case $hook in
+    pre-push | pre-receive | post-rewrite) hook_input=$(cat) ;;
+esac
+
+if [ "$hook" = pre-commit ] || [ "$hook" = pre-merge-commit ] || [ "$hook" = pre-push ] ||
+    [ "$hook" = pre-receive ]; then
     ours "$@" || exit
 else
     ours "$@"  # never stops git: it only warns
@@ -87,7 +250,12 @@ case $0 in
     *) here=. ;;
 esac
 if [ -x "$here/$hook@CHAINED@" ]; then
-    CODEQUERY_GITCFG_IN_HOOK="$hook $(git rev-parse --absolute-git-dir 2>/dev/null)"
+    this_repo
+    CODEQUERY_GITCFG_IN_HOOK="$hook $repo_id"
     export CODEQUERY_GITCFG_IN_HOOK
+    if [ -n "${hook_input-}" ]; then
+        printf '%s\n' "$hook_input" | "$here/$hook@CHAINED@" "$@"
+        exit
+    fi
     exec "$here/$hook@CHAINED@" "$@"
 fi

@@ -6,9 +6,15 @@
 # then works from GUI clients and shells without the virtual environment. `codequery-gitcfg
 # uninstall` removes it and puts back the post-commit hook that was here, which runs after it.
 # The shell runs these lines, then Python runs this same file; to Python they are a string.
+# Python starts only when there is a queue to take: a commit git makes without running
+# Code Query's pre-commit hook (each commit of a rebase, a cherry-pick or a revert) has
+# none, unless that hook queued files before.
 # codequery-gitcfg-managed: hook=huey-post-commit version=@VERSION@
 python=@PYTHON@
-if [ -x "$python" ]; then
+queue=.code-query/file_queue.json
+if [ ! -e "$queue" ] && [ ! -L "$queue" ]; then
+    :
+elif [ -x "$python" ]; then
     "$python" -I "$0" "$@"
 else
     echo "code-query: not documenting this commit: the Python this hook was installed with is gone ($python); run 'codequery-gitcfg install --huey-post-commit' again from Code Query's environment" >&2

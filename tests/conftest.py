@@ -1,15 +1,26 @@
 """Shared fixtures: real git repositories in temporary folders, isolated from the
-machine's git configuration and from any hook environment we may run inside."""
+machine's git configuration and from any hook environment we may run inside.
+
+The one conftest of the suite (the layout of tests/ is in CONTRIBUTING.md).
+Helpers that are not fixtures live in ``tests/support/``."""
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Tuple
 
 import pytest
 from hypothesis import settings
+
+# The helpers' asserts get pytest's messages too (test modules and this file get them anyway).
+pytest.register_assert_rewrite("support")
+
+from support.hooks import commit_skipping_hooks, install  # noqa: E402
+from support.repos import LEGACY_AUTO, LEGACY_CAMEL, VALID, git  # noqa: E402
+
+# Older test modules import these from here; support.repos is where they live.
+__all__ = ["LEGACY_AUTO", "LEGACY_CAMEL", "VALID", "git"]
 
 # Fuzz suites are deterministic: the same examples on every run, so the set of mutants
 # they kill does not change from run to run. Found cases are kept as @example()s.
@@ -38,15 +49,6 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
         if name.startswith("CODEQUERY_"):
             monkeypatch.delenv(name, raising=False)
     (home / ".gitconfig").write_text("[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n")
-
-
-def git(cwd: str | os.PathLike[str], *args: str, check: bool = True,
-        env: Dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
 
 
 @pytest.fixture
@@ -85,17 +87,35 @@ def in_repo(repo: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return repo
 
 
-# Code Query's create_project_config writes this camelCase shape today.
-LEGACY_CAMEL: Dict[str, Any] = {
-    "datasetName": "project_feature",
-    "mainDatasetName": "project",
-    "excludePatterns": ["*.test.js", "node_modules/*"],
-    "createdAt": "2024-05-01T10:00:00",
-    "version": "1.1.0",
-    "worktreeInfo": {"isWorktree": True, "branch": "feature", "mainDatasetName": "project",
-                     "datasetNote": "Worktree dataset derived from project"},
-}
+@pytest.fixture
+def clones_config() -> Any:
+    """The config that ``clones`` commits before cloning; a test module overrides this fixture
+    to start from another one (a dict is written with indent 2, a str as it is)."""
+    return VALID
 
-LEGACY_AUTO: Dict[str, Any] = {"dataset_name": "project", "model": "claude-3-5-sonnet-20240620", "auto_process": True}
 
-VALID: Dict[str, Any] = {"dataset_name": "project", "processing": {"mode": "manual", "batch_size": 5}}
+@pytest.fixture
+def clones(repo: Path, tmp_path: Path, clones_config: Any) -> Tuple[Path, Path]:
+    """(mine, with our hooks installed; theirs, a teammate without hooks): two clones of a bare
+    origin whose last commit (made without hooks) holds ``clones_config`` as the config."""
+    target = repo / ".code-query" / "config.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(clones_config if isinstance(clones_config, str) else json.dumps(clones_config, indent=2) + "\n")
+    commit_skipping_hooks(repo, "config")
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    for clone in (mine, theirs):
+        git(tmp_path, "clone", "-q", str(origin), str(clone))
+    install(mine)
+    return mine, theirs
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test of tests/reliability/ carries the `reliability` marker, so that the edit loop
+    (`-m "not slow and not reliability"`) leaves out a new suite there too."""
+    unmarked = [item.nodeid for item in items
+                if item.path.parent.name == "reliability" and item.get_closest_marker("reliability") is None]
+    if unmarked:
+        raise pytest.UsageError("tests/reliability/ modules set `pytestmark = pytest.mark.reliability`; "
+                                f"unmarked: {', '.join(unmarked[:5])}")

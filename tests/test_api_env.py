@@ -1,4 +1,4 @@
-"""Environment overrides (SPEC 2.3)."""
+"""Environment overrides (README: "Config reference")."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ from codequery_gitcfg import ConfigManager, effective_config, load_config_with_e
 from codequery_gitcfg.core.env import variables
 from codequery_gitcfg.core.errors import EnvOverrideError
 
-from conftest import VALID
+from support.repos import VALID
 
 
 @pytest.fixture

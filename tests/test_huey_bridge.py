@@ -38,8 +38,8 @@ from codequery_gitcfg.huey_bridge import (
 )
 from huey import MemoryHuey, SqliteHuey
 
-import huey_helpers
-from huey_helpers import wait_for
+from support import huey_helpers
+from support.huey_helpers import wait_for
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -743,9 +743,7 @@ def dead_redis_huey() -> Any:
     pytest.importorskip("redis", reason="the redis client is not installed (pip install redis)")
     from huey import RedisHuey
 
-    from huey_helpers import free_port
-
-    return RedisHuey("code-query-worker", host="127.0.0.1", port=free_port())
+    return RedisHuey("code-query-worker", host="127.0.0.1", port=huey_helpers.refused_port())
 
 
 def test_broker_down_enqueue_returns_every_record_not_queued() -> None:

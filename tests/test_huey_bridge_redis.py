@@ -25,8 +25,8 @@ from codequery_gitcfg.huey_bridge import (
     worker_alive,
 )
 
-import huey_helpers
-from huey_helpers import redis_server, wait_for
+from support import huey_helpers
+from support.huey_helpers import redis_server, wait_for
 
 TASKS = '''
 import json, os

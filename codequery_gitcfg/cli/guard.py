@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
-import traceback
 import warnings
 from typing import Any, Callable, Iterable, Iterator, Optional, TextIO
 
@@ -18,6 +18,7 @@ def _show_warning(message: Any, category: Any, filename: str, lineno: int,
     print(f"warning: {message}", file=sys.stderr)
 
 
+_SGR = re.compile("\x1b\\[[0-9;]*m")  # Select Graphic Rendition: colours and bold, nothing else
 EXIT_PIPE = 128 + 13  # what a shell reports for a tool killed by SIGPIPE, as `head` makes git
 
 
@@ -34,7 +35,16 @@ class SafeStream:
         self._stream = stream
 
     def write(self, text: str) -> int:
-        text = escape_output(text)
+        return self._write(escape_output(text))
+
+    def write_styled(self, text: str) -> int:
+        """``text`` whose only escape sequences are our colour codes (``core.report``): those
+        pass, everything else is escaped as ``write`` escapes it."""
+        parts = _SGR.split(text)
+        codes = _SGR.findall(text)
+        return self._write(escape_output(parts[0]) + "".join(c + escape_output(p) for c, p in zip(codes, parts[1:])))
+
+    def _write(self, text: str) -> int:
         try:
             return self._stream.write(text)
         except UnicodeEncodeError:
@@ -106,6 +116,8 @@ def _run(body: Callable[[], int]) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - the one catch-all: a bug must not look like a user error
         if os.environ.get(DEBUG_VAR, "") not in ("", "0"):
+            import traceback  # noqa: PLC0415 -- asked for; every hook and merge imports this module
+
             traceback.print_exc()
         else:
             print(f"codequery-gitcfg: internal error: {type(exc).__name__}: {exc} "

@@ -12,18 +12,19 @@ import re
 import sys
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
-from ..core import env, judge, reader
-from ..core.defaults import DEFAULT_CONFIG, set_path
+from ..core import env, judge, reader, report
+from ..core.defaults import defaults as core_defaults
+from ..core.defaults import set_path
 from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, escape, escape_json
-from ..core.locate import positions as locate_positions
-from ..core.migrate import CURRENT_SCHEMA_VERSION, migrate
+from ..core.positions import positions as locate_positions
+from ..core.migrate import CURRENT_SCHEMA_VERSION, CURRENT_VERSION_NAME, migrate
 from ..core.reader import MAX_INT_DIGITS
 from ..core.schema import check, field_errors, schema, schema_text
 from ..core.version import __version__
-from ..git import ops
+from ..git import history, ops
 from ..git.repo import ignored_by
-from ..store import files
-from . import hooks, output
+from ..store import atomic, files
+from . import hooks
 from .guard import guarded
 
 _space: Optional[ops.Workspace] = None
@@ -39,13 +40,90 @@ def _workspace() -> ops.Workspace:
 
 
 # -- commands -----------------------------------------------------------------
+def verbosity(args: argparse.Namespace) -> int:
+    """check-jsonschema's verbosity: 1, plus each -v, less each -q (before or after COMMAND)."""
+    return 1 + args.verbose + args.top_verbose - args.quiet - args.top_quiet
+
+
+def colour(args: argparse.Namespace) -> str:
+    return str(args.color or args.top_color or "auto")
+
+
+def _reporter(args: argparse.Namespace) -> report.Output:
+    return report.make(args.format, os.environ, verbosity=verbosity(args), colour=colour(args))
+
+
+def _relabelled(exc: ConfigError, label: str) -> ConfigError:
+    """The error as the user named the file (the manager names it by its absolute path)."""
+    return type(exc)(exc.problems, label) if exc.filename is not None else exc
+
+
+def _say(args: argparse.Namespace, line: str) -> None:
+    """A command's one line of success (``-q`` leaves it out)."""
+    if verbosity(args) > 0:
+        print(escape(line))
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
-    return ops.validate_files(_workspace(), _files(args), output.make(args.format, os.environ))
+    out = _reporter(args)
+    # The text form names each commit (and its subject) once, above its findings.
+    heading = (lambda change: print(f"{change.title}:", file=sys.stderr)) if args.format == "text" else None
+    if args.rev is not None:
+        return history.validate_rev(args.rev, None, os.environ, out, allow_legacy=args.allow_legacy, heading=heading)
+    pushed = _pushed_commits(args)
+    if pushed is not None:
+        return history.validate_range(pushed, None, os.environ, out, allow_legacy=args.allow_legacy, heading=heading)
+    return ops.validate_files(_workspace(), _files(args), out)
+
+
+def _pushed_commits(args: argparse.Namespace) -> Optional[List[str]]:
+    """The revisions --range / --from-ref --to-ref name; under the pre-commit framework's
+    pre-push stage, the commits being pushed (its PRE_COMMIT_FROM_REF..PRE_COMMIT_TO_REF),
+    not the files it passes; None: check files."""
+    if args.range is not None:
+        return history.range_revs(*history.split_range(args.range))
+    if args.to_ref is not None:
+        return history.range_revs(args.from_ref, args.to_ref)
+    if ops.framework(os.environ):
+        if os.environ.get("PRE_COMMIT_TO_REF"):
+            return history.range_revs(os.environ.get("PRE_COMMIT_FROM_REF"), os.environ["PRE_COMMIT_TO_REF"])
+        local, remote = os.environ.get("PRE_COMMIT_LOCAL_BRANCH"), os.environ.get("PRE_COMMIT_REMOTE_NAME")
+        if local and remote:  # a push that brings a root commit: the framework names no FROM_REF
+            return [local, "--not", f"--remotes={remote}"]
+    return None
+
+
+def _validate_usage(args: argparse.Namespace) -> None:
+    """--rev, --range and --from-ref/--to-ref name commits, FILE names files: one of them."""
+    named = [(option, value) for option, value in (("--rev", args.rev), ("--range", args.range),
+                                                   ("--from-ref", args.from_ref), ("--to-ref", args.to_ref))
+             if value is not None]
+    options = [option for option, _ in named]
+    ways = [o for o in ("--rev", "--range") if o in options] + (
+        ["--from-ref/--to-ref"] if {"--from-ref", "--to-ref"} & set(options) else [])
+    if len(ways) > 1:
+        args.parser.error(f"{' and '.join(ways)} cannot be combined: name the commits one way")
+    if "--from-ref" in options and "--to-ref" not in options:
+        args.parser.error("--from-ref needs --to-ref (the pushed commits are FROM..TO)")
+    if named and _files(args):
+        args.parser.error(f"{options[0]} checks commits and FILE checks files: give one or the other")
+    if args.allow_legacy and not named:
+        args.parser.error("--allow-legacy goes with --rev, --range or --from-ref/--to-ref")
+    for option, value in named:
+        if value == "" and option != "--from-ref":
+            args.parser.error(f"{option} takes a revision, not ''")
+        if value.startswith("-"):
+            args.parser.error(f"{option} takes a revision, not an option ({value!r})")
+    if args.range is not None:
+        try:
+            history.split_range(args.range)
+        except ValueError as exc:
+            args.parser.error(str(exc))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
     return ops.migrate_files(_workspace(), _files(args), check=args.check, diff=args.diff, contract=args.contract,
-                             out=output.make(args.format, os.environ))
+                             out=_reporter(args))
 
 
 def _files(args: argparse.Namespace) -> List[str]:
@@ -125,13 +203,18 @@ def sources(data: Dict[str, Any]) -> Dict[str, str]:
 def cmd_show(args: argparse.Namespace) -> int:
     name = _one_file(args)
     space = _workspace()
+    if args.json:
+        print("warning: show --json is deprecated; use --format json", file=sys.stderr)
+        args.format = "json"
     if name == ops.STDIN:
-        label = ops.STDIN_LABEL
-        text, data, _ = ops.read_stdin()
+        doc = ops.read_stdin()
     else:
         label, path = space.targets([name] if name is not None else [])[0]
-        doc = files.read(space.contained(path, read_only=True), label)
-        text, data = doc.text, doc.data
+        try:
+            doc = files.read(space.contained(path, read_only=True), label)
+        except FileNotFoundError:
+            raise ConfigError("file not found", label) from None
+    label, text, data = doc.label, doc.text, doc.data
     positions = locate_positions(text) if args.origin else {}
     overrides: Dict[str, str] = {}
     came_from: Dict[str, str] = {name: name for name, _ in _flatten(data)}
@@ -141,9 +224,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         values = env.apply_env(judge.runtime(judge.judge(data, text), label), os.environ)
         overrides = {o.path: o.name for o in env.collect(os.environ)}
         came_from = sources(data) if args.origin else {}
+        if "schema_version" in data:  # sources() leaves it out: it is the file's own line, not a migration's
+            came_from["schema_version"] = "schema_version"
     else:
         values = data
-    defaults = {name for name, _ in _flatten(DEFAULT_CONFIG)}
+    defaults = {name for name, _ in _flatten(core_defaults())}
 
     def origin(path: str) -> str:
         if path in overrides:
@@ -156,7 +241,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return "default" if path in defaults else "added by migration"
 
     flat = _flatten(values)
-    if args.json:
+    if args.format == "json":
         payload: Any = {p: {"value": v, "origin": origin(p)} for p, v in flat} if args.origin else values
         print(escape_json(json.dumps(payload, indent=2, ensure_ascii=False)))
         return EXIT_OK
@@ -208,9 +293,17 @@ def _rule(key: str, value: Any, raw: str) -> ConfigError:
 
 def _parse_json(key: str, raw: str) -> Any:
     try:
-        return reader.parse('{"value": ' + raw + "\n}")["value"]
+        return reader.parse_json(raw)
     except ConfigError as exc:
         example = '\'["dist/*"]\'' if key == "exclude_patterns" else '\'{"mode": "auto"}\''
+        if raw.lstrip()[:1] in ("{", "["):
+            # Meant as JSON: what is wrong with it, where in VALUE, not that it is a string.
+            [first, *_] = exc.problems
+            where = f" (column {first.col})" if first.line == 1 and first.col is not None else (
+                f" (line {first.line} column {first.col})" if first.line is not None else "")
+            why = first.message.replace("Invalid JSON in config file: ", "")
+            raise ConfigError([Problem(key, f"invalid value {raw!r}: not valid JSON: {why}{where}; give it as JSON, "
+                                            f"such as {example}")]) from None
         error = _rule(key, raw, raw)
         problem = error.problems[0]
         # JSON the strict reader refuses (nested too deep, a 5000-digit integer) says why.
@@ -248,7 +341,7 @@ def parse_value(key: str, raw: str) -> Any:
 
 
 def _say_migrated(label: str, changes: List[str], key: str) -> None:
-    print(f"{label}: migrated to schema version 2 first (to set {key}):", file=sys.stderr)
+    print(f"{label}: migrated to {CURRENT_VERSION_NAME} first (to set {key}):", file=sys.stderr)
     for change in changes:
         print(f"  - {change}", file=sys.stderr)
 
@@ -257,8 +350,12 @@ def cmd_set(args: argparse.Namespace) -> int:
     value = parse_value(args.key, args.value)
     manager, label = _workspace().manager(args.file)
     _require_file(manager, label)
-    manager.update(lambda data: set_path(data, args.key, value), strict=True,
-                   migrated=lambda changes: _say_migrated(label, changes, args.key))
+    try:
+        manager.update(lambda data: set_path(data, args.key, value), strict=True,
+                       migrated=lambda changes: _say_migrated(label, changes, args.key))
+    except ConfigError as exc:
+        raise _relabelled(exc, label) from None
+    _say(args, f"{label}: {args.key} = {json.dumps(value, ensure_ascii=False)}")
     return EXIT_OK
 
 
@@ -277,14 +374,26 @@ def cmd_unset(args: argparse.Namespace) -> int:
     _field(args.key)
     manager, label = _workspace().manager(args.file)
     _require_file(manager, label)
-    manager.update(lambda data: _remove(data, args.key.split(".")), strict=True,
-                   migrated=lambda changes: _say_migrated(label, changes, args.key))
+    found: List[bool] = []
+
+    def remove(data: Dict[str, Any]) -> None:
+        node: Any = data
+        for part in args.key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        found.append(node is not None)
+        _remove(data, args.key.split("."))
+
+    try:
+        manager.update(remove, strict=True, migrated=lambda changes: _say_migrated(label, changes, args.key))
+    except ConfigError as exc:
+        raise _relabelled(exc, label) from None
+    _say(args, f"{label}: removed {args.key}" if any(found) else f"{label}: {args.key} was not set")
     return EXIT_OK
 
 
 def _require_file(manager: Any, label: str) -> None:
     if not os.path.exists(manager.path):
-        raise ConfigError(f"{label} does not exist; create it with `codequery-gitcfg init`")
+        raise ConfigError("file not found; create it with `codequery-gitcfg init`", label)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -293,9 +402,17 @@ def cmd_init(args: argparse.Namespace) -> int:
         errors = field_errors({"dataset_name": args.dataset_name})
         if errors:
             raise ConfigError(errors)
-    if not manager.create_default_config(args.dataset_name):
-        raise ConfigError(f"{label} already exists; edit it with `codequery-gitcfg set`")
-    print(f"created {escape(label)}")
+    schema_path = _schema_copy(args.schema) if args.schema is not None else None
+    ref = None
+    if schema_path is not None:
+        ref = os.path.relpath(schema_path, os.path.dirname(manager.path)).replace(os.sep, "/")
+        ref = ref if ref.startswith("../") else f"./{ref}"
+    if not manager.create_default_config(args.dataset_name, schema_ref=ref):
+        raise ConfigError("already exists; edit it with `codequery-gitcfg set`", label)
+    _say(args, f"created {label}")
+    if schema_path is not None:
+        atomic.write_atomic(schema_path, schema_text().encode("utf-8"))
+        _say(args, f"wrote the schema to {args.schema} (\"$schema\": \"{ref}\"; commit both)")
     worktree = _workspace().worktree
     if worktree is not None:
         rule = ignored_by(worktree, os.path.relpath(manager.path, worktree.root), os.environ)
@@ -306,11 +423,28 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _schema_copy(name: str) -> str:
+    """Where ``init --schema FILE`` writes the schema: inside the worktree, as every write."""
+    space = _workspace()
+    if not name:
+        raise ConfigError([Problem("", "--schema '' is not a file name")])
+    path = space.contained(name)
+    if os.path.isdir(path):
+        raise ConfigError("is a folder: name the schema's file, such as .vscode/codequery-config.schema.json", name)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    return path
+
+
 def cmd_get(args: argparse.Namespace) -> int:
     """One effective value for shell scripts, as ``git config --get`` gives one: exit 1 when unset."""
     _field(args.key)
-    manager, _ = _workspace().manager(args.file)
-    node: Any = env.apply_env(manager.load_config(), os.environ)
+    manager, label = _workspace().manager(args.file)
+    try:
+        node: Any = env.apply_env(manager.load_config(), os.environ)
+    except FileNotFoundError:
+        raise ConfigError("file not found", label) from None
+    except ConfigError as exc:
+        raise _relabelled(exc, label) from None
     for part in args.key.split("."):
         if not isinstance(node, dict) or part not in node:
             return EXIT_FAIL
@@ -348,36 +482,65 @@ def _add_one_file(p: argparse.ArgumentParser, *, operand: bool, stdin: str = "")
     p.add_argument("--file", metavar="FILE", help=_FILE_HELP)
 
 
+def _add_common(p: argparse.ArgumentParser, prefix: str = "") -> None:
+    """-q, -v and --color, as check-jsonschema and pre-commit spell them: before COMMAND
+    (``prefix`` keeps those apart, so that the subcommand's defaults never overwrite them) or after it."""
+    p.add_argument("-q", "--quiet", dest=f"{prefix}quiet", action="count", default=0,
+                   help="say less: no success line (-qq: nothing but the exit status)")
+    p.add_argument("-v", "--verbose", dest=f"{prefix}verbose", action="count", default=0,
+                   help="say more (validate: the files checked; --format json: check-jsonschema's -v keys)")
+    p.add_argument("--color", dest=f"{prefix}color", choices=report.COLOUR_CHOICES, default=None,
+                   help="colour the text report: auto (a terminal, unless NO_COLOR is set; always with "
+                        "FORCE_COLOR set), always or never")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="codequery-gitcfg", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"%(prog)s {__version__}")
+    _add_common(parser, "top_")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     def command(name: str, func: Callable[[argparse.Namespace], int], help: str, **kw: Any) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, **kw)
         p.set_defaults(func=func, parser=p)
+        _add_common(p)
         return p
 
-    p = command("validate", cmd_validate, "strictly read and validate config files (default: the worktree's)")
+    p = command("validate", cmd_validate, "strictly read and validate config files (default: the worktree's), "
+                "or the config as committed (--rev, --range)")
     _add_files(p, stdin=True)
-    output.add_format(p)
+    hooks.add_format(p, hooks.CHECK_FORMAT_HELP)
+    p.add_argument("--rev", metavar="REV", help="check the config as committed at REV (read from git's objects; "
+                                               "works in a bare repository)")
+    p.add_argument("--range", metavar="A..B", help="check every commit of A..B that changes the config "
+                                                   "(each distinct blob once); findings are named ABBREV:FILE")
+    p.add_argument("--from-ref", metavar="A", help="with --to-ref: the same as --range A..B, as pre-commit spells it "
+                                                   "(empty or all zeros: B's commits that no remote branch has)")
+    p.add_argument("--to-ref", metavar="B", help="see --from-ref")
+    p.add_argument("--allow-legacy", action="store_true",
+                   help="with --rev or --range: a config in an old schema passes (an invalid one still fails)")
+    p.set_defaults(check_usage=_validate_usage)
     p = command("migrate", cmd_migrate,
                 "migrate legacy config files in place (- migrates standard input to standard output)")
     p.add_argument("--check", action="store_true", help="change nothing; fail if a migration is pending")
     p.add_argument("--diff", action="store_true",
-                   help="print the migration as a unified diff on stdout (the report goes to stderr)")
+                   help="a dry run: print the migration as a unified diff on stdout and write nothing (the report "
+                        "goes to stderr); with --check, also fail when a migration is pending")
     p.add_argument("--contract", action="store_true",
                    help="also drop the legacy camelCase keys kept for Code Query's readers (once every reader "
                         "reads the current names)")
     _add_files(p, stdin=True)
-    output.add_format(p)
+    hooks.add_format(p, hooks.CHECK_FORMAT_HELP + "; json adds migrated: what was (or, with --diff, "
+                                                  "would be) migrated")
     p = command("show", cmd_show, "show the file's values, or the effective ones")
     p.add_argument("--effective", action="store_true", help="defaults + file + CODEQUERY_* environment")
     p.add_argument("--origin", action="store_true",
                    help="say where each value comes from (default, FILE:LINE, env VAR)")
-    p.add_argument("--json", action="store_true", help="print JSON (with --origin: each path's value and origin)")
+    p.add_argument("--format", choices=("text", "json"), default="text",
+                   help="text (PATH = VALUE lines) or json (the values; with --origin: each path's value and origin)")
+    p.add_argument("--json", action="store_true", help="deprecated: the same as --format json")
     _add_one_file(p, operand=True, stdin="; - reads standard input")
     p = command("set", cmd_set, "set one dotted key (locked, validated); objects and lists take JSON")
     p.add_argument("key", metavar="KEY", help="a dotted key: processing.batch_size, exclude_patterns, processing")
@@ -389,6 +552,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("init", cmd_init, "create a valid default config file")
     p.add_argument("--dataset-name", metavar="NAME",
                    help="the dataset's name (default: the worktree folder's name, made valid)")
+    p.add_argument("--schema", metavar="SCHEMA_FILE",
+                   help="also write the JSON Schema to SCHEMA_FILE (such as .vscode/codequery-config.schema.json; "
+                        "commit it) and point the config's $schema at it, for editors (README: Editors)")
     _add_one_file(p, operand=True)
     p = command("get", cmd_get, "print one effective value (defaults + file + environment) for shell scripts; "
                                "exit 1 when it is unset")
@@ -406,6 +572,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if extra:
             # The subcommand's own usage, not the top level's: that is the one that helps.
             getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
+        check_usage = getattr(args, "check_usage", None)
+        if check_usage is not None:
+            check_usage(args)  # what argparse cannot say: options that exclude each other
     except SystemExit as exc:  # argparse: --help is 0, wrong usage is 2
         return int(exc.code or 0)
     return guarded(lambda: int(args.func(args)))

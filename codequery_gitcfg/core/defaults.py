@@ -9,7 +9,10 @@ from .positions import join_path
 
 DEFAULT_MODEL = "claude-3-5-sonnet-20240620"
 
-DEFAULT_PROCESSING: Dict[str, Any] = {
+# The core's own defaults: what run time merges, from here only. They are never handed
+# out: a caller that changed them would change every result of its process, and the one
+# store.memo keeps for every later process. The public names below are copies.
+_PROCESSING: Dict[str, Any] = {
     "mode": "manual",
     "fallback_to_sync": True,
     "batch_size": 5,
@@ -19,7 +22,7 @@ DEFAULT_PROCESSING: Dict[str, Any] = {
     "queue_timeout": 30,
 }
 
-DEFAULT_EXCLUDE_PATTERNS = [
+_EXCLUDE_PATTERNS = [
     "*.test.js",
     "*.spec.js",
     "*.test.ts",
@@ -36,11 +39,11 @@ DEFAULT_EXCLUDE_PATTERNS = [
 
 # dataset_name is None here, as in Code Query's module: it is the one required
 # field, so the file itself is validated before defaults are merged in.
-DEFAULT_CONFIG: Dict[str, Any] = {
+_CONFIG: Dict[str, Any] = {
     "dataset_name": None,
     "model": DEFAULT_MODEL,
-    "processing": DEFAULT_PROCESSING,
-    "exclude_patterns": DEFAULT_EXCLUDE_PATTERNS,
+    "processing": _PROCESSING,
+    "exclude_patterns": _EXCLUDE_PATTERNS,
 }
 
 
@@ -65,8 +68,21 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> Dict[str
 
 
 def defaults() -> Dict[str, Any]:
-    result: Dict[str, Any] = copy_json(DEFAULT_CONFIG)
+    """A fresh copy of the defaults, the caller's own."""
+    result: Dict[str, Any] = copy_json(_CONFIG)
     return result
+
+
+def with_defaults(config: Mapping[str, Any]) -> Dict[str, Any]:
+    """``config`` merged over the core's defaults; shares nothing with either."""
+    return deep_merge(_CONFIG, config)
+
+
+# For callers (Code Query's module had them): independent copies, so changing one
+# changes nothing the core merges. ``ConfigManager.DEFAULT_CONFIG`` is another copy.
+DEFAULT_CONFIG: Dict[str, Any] = defaults()
+DEFAULT_PROCESSING: Dict[str, Any] = copy_json(_PROCESSING)
+DEFAULT_EXCLUDE_PATTERNS: List[str] = copy_json(_EXCLUDE_PATTERNS)
 
 
 def set_path(data: Dict[str, Any], dotted: str, value: Any) -> None:

@@ -180,7 +180,7 @@ def apply_env(config: Dict[str, Any], environ: Mapping[str, str],
     candidate = {k: v for k, v in result.items() if v is not None}
     if remembered is not None and remembered.known(candidate):
         return result
-    problems = field_errors(candidate)
+    problems = field_errors(candidate, values=False)  # the message names the variable's own text
     by_path = {o.path: o for o in overrides}
     bad = [
         Problem(p.path, invalid_message(by_path[p.path].name, by_path[p.path].raw, p.message))

@@ -66,7 +66,26 @@ class Problem(NamedTuple):
                     where.append(str(self.col))
         prefix = ":".join(where)
         parts = [p for p in (prefix, self.path) if p]
-        return escape(": ".join(parts + [self.message]))
+        message = self.message
+        if not filename and self.line is not None:
+            # No FILE:LINE:COL prefix to carry it: the position goes after the message.
+            message += f" (line {self.line}" + (f" column {self.col})" if self.col is not None else ")")
+        return escape(": ".join(parts + [message]))
+
+
+class KeyProblem(Problem):
+    """A problem of a key, not of its value (an unknown key, a missing required one): its
+    ``path`` names the key, and the instance that fails is the object holding it
+    (check-jsonschema's ``path`` is that object's: ``$`` for a top-level key)."""
+
+    @property
+    def instance(self) -> str:
+        return self.path.rpartition(".")[0] if "." in self.path else ""
+
+
+def sort_by_position(problems: Iterable[Problem]) -> List[Problem]:
+    """Problems in the order of the file: unpositioned ones (the whole document) first."""
+    return sorted(problems, key=lambda p: (p.line or 0, p.col or 0))
 
 
 REPORT_LIMIT = 50  # problems printed in full; a hostile file can hold hundreds of thousands
@@ -129,6 +148,10 @@ class EnvOverrideError(ConfigError):
 
 class LockTimeoutError(ConfigError):
     """Another process held the config lock for too long."""
+
+
+class GitBusyError(LockTimeoutError):
+    """A git command held the index lock for too long: a write now could be overwritten."""
 
 
 class GitError(ConfigError):

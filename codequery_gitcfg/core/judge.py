@@ -1,4 +1,5 @@
-"""The one judge: parse → migrate → schema, and what the gate and run time make of it.
+"""The one judge: migrate → schema (of what ``core.document`` parsed), and what the gate
+and run time make of it.
 
 Every caller (CLI, hooks, API, Huey bridge, doctor) goes through ``judge``; it
 is the only place that combines migration, the schema's errors and unknown
@@ -12,20 +13,11 @@ import json
 import warnings
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
-from . import positions, reader
-from .defaults import DEFAULT_CONFIG, deep_merge, json_problem
-from .errors import AliasMismatchWarning, ConfigError, Problem, UnknownKeyWarning
+from . import positions
+from .defaults import json_problem, with_defaults
+from .errors import AliasMismatchWarning, ConfigError, Problem, UnknownKeyWarning, sort_by_position
 from .migrate import CURRENT_VERSION_NAME, MigrationResult, legacy_markers, migrate, mismatches
 from .schema import caller_stacklevel, check, unknown_model, warn_unknown_model, with_positions
-
-
-def parse(raw: bytes, filename: Optional[str] = None) -> Tuple[str, Dict[str, Any]]:
-    """Strict bytes → (text, object); errors carry ``filename``."""
-    try:
-        text = reader.decode(raw)
-        return text, reader.parse(text)
-    except ConfigError as exc:
-        raise type(exc)(exc.problems, filename) from None
 
 
 class Verdict(NamedTuple):
@@ -43,8 +35,8 @@ class Verdict(NamedTuple):
 
     @property
     def problems(self) -> List[Problem]:
-        """The gate's problems besides a pending migration."""
-        return self.errors + self.disagreements + self.unknown
+        """The gate's problems besides a pending migration, in the order of the file."""
+        return sort_by_position(self.errors + self.disagreements + self.unknown)
 
     def gate_problems(self, fix: str = "codequery-gitcfg migrate") -> List[Problem]:
         """For ``validate``: a pending migration is itself a failure, reported first,
@@ -112,7 +104,7 @@ def runtime(verdict: Verdict, filename: Optional[str] = None) -> Dict[str, Any]:
         warnings.warn(f"{problem.path}: {problem.message} (kept)", UnknownKeyWarning,
                       stacklevel=caller_stacklevel())
     warn_unknown_model(verdict.result.config)
-    return deep_merge(DEFAULT_CONFIG, verdict.result.config)
+    return with_defaults(verdict.result.config)
 
 
 def quiet(verdict: Verdict) -> bool:
@@ -120,19 +112,21 @@ def quiet(verdict: Verdict) -> bool:
     return not (verdict.errors or verdict.disagreements or verdict.unknown or unknown_model(verdict.result.config))
 
 
-def check_writable(data: Mapping[str, Any], *, strict: bool, filename: Optional[str] = None) -> None:
+def check_writable(data: Mapping[str, Any], *, strict: bool, filename: Optional[str] = None,
+                   text: Optional[str] = None) -> None:
     """Raise unless ``data`` (already in the current shape) may be written.
 
     A change may have added what migration never saw: shape first (so the schema
     never meets a 10,000-deep value), then each field's rule (``strict`` adds the
     gate's unknown keys), then what the file could not hold (NaN under an unknown key).
+    ``text``, the file being replaced, positions each problem where its key is (or its object).
     """
     problem = json_problem(data, allow_nonfinite=True)
     if problem is None:
         errors, unknown = check(data)
         errors += unknown if strict else []
         if errors:
-            raise ConfigError(errors, filename)
+            raise ConfigError(sort_by_position(with_positions(errors, text)), filename)
         problem = json_problem(data)
     if problem:
         raise ConfigError([Problem(*problem)], filename)

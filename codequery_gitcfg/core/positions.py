@@ -125,6 +125,12 @@ def spans(text: str) -> Dict[str, Tuple[int, int]]:
     return scanner.spans
 
 
+def duplicates(text: str) -> List[Tuple[str, str, Pos]]:
+    """Every repeated key (its dotted path, the key, the position of the repetition), in text order."""
+    scanner = _Scanner(text)
+    return [(join_path(path), dup, scanner.pos(offset)) for path, offset, dup in scanner.walk([]) if dup is not None]
+
+
 def first_duplicate(text: str) -> Optional[Tuple[str, Pos]]:
     scanner = _Scanner(text)
     for path, offset, dup in scanner.walk([]):

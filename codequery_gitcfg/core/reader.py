@@ -140,7 +140,7 @@ def parse_json(text: str) -> Any:
             parse_int=_int,
         )
     except _Refused as exc:
-        raise ReadError([_position(text, exc)]) from None
+        raise ReadError(_positions_of(text, exc)) from None
     except json.JSONDecodeError as exc:
         raise ReadError([_invalid(text, exc)]) from None
     except (RecursionError, ValueError) as exc:  # belt and braces: never a traceback
@@ -166,14 +166,25 @@ def _trailing_comma(text: str, pos: int) -> Optional[int]:
     return len(before) - 1 if before.endswith(",") else None
 
 
+_COMMENT = re.compile(r"//|/\*")
+EMPTY = ('Invalid JSON in config file: the file is empty; it must hold a JSON object such as '
+         '{"dataset_name": "my-project"} (`codequery-gitcfg init` writes one)')
+
+
 def _invalid(text: str, exc: json.JSONDecodeError) -> Problem:
+    """The decoder's refusal in plain words where Python's are cryptic (an empty file, a
+    comment, a trailing comma); the position is the Problem's, never repeated in the message."""
+    if not text.strip(" \t\r\n"):
+        return Problem("", EMPTY, 1, 1)
     comma = _trailing_comma(text, exc.pos)
     if comma is not None:
         line = positions.line_of(text, comma)
         col = comma - (text.rfind("\n", 0, comma) + 1) + 1
-        return Problem("", f"Invalid JSON in config file: trailing comma (line {line} column {col})", line, col)
-    return Problem("", f"Invalid JSON in config file: {exc.msg} (line {exc.lineno} column {exc.colno})",
-                   exc.lineno, exc.colno)
+        return Problem("", "Invalid JSON in config file: trailing comma (JSON allows none before } or ])", line, col)
+    if _COMMENT.match(text, exc.pos):
+        return Problem("", "Invalid JSON in config file: JSON allows no comments (// or /* */); remove this one",
+                       exc.lineno, exc.colno)
+    return Problem("", f"Invalid JSON in config file: {exc.msg}", exc.lineno, exc.colno)
 
 
 def _lone_in_key(text: str) -> Optional[Tuple[str, positions.Pos]]:
@@ -184,6 +195,18 @@ def _lone_in_key(text: str) -> Optional[Tuple[str, positions.Pos]]:
             start = m.start()
             return "", (positions.line_of(text, start), start - (text.rfind("\n", 0, start) + 1) + 1)
     return None
+
+
+def _positions_of(text: str, exc: _Refused) -> List[Problem]:
+    """Every duplicate key of the text, in its order, when the refusal is one; else the one problem."""
+    if exc.token_pattern is None and exc.message.startswith("duplicate key"):
+        try:
+            found = positions.duplicates(text)
+        except (RecursionError, IndexError, ValueError):
+            found = []
+        if found:
+            return [Problem(path, f"duplicate key {key!r}", line, col) for path, key, (line, col) in found]
+    return [_position(text, exc)]
 
 
 def _position(text: str, exc: _Refused) -> Problem:

@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 import shlex
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..core import env, judge
+from ..core.defaults import DEFAULT_CONFIG, deep_merge
+from ..core.document import Document
 from ..core.errors import ConfigError, Problem, escape
-from ..core.migrate import detect_version, kept_aliases
+from ..core.migrate import detect_version, kept_aliases, legacy_markers
+from ..core.schema import SCHEMA_ID, schema_text
 from ..core.version import __version__
 from ..store import files
 from ..store.manager import ConfigManager
@@ -35,6 +38,38 @@ from .install import (
 
 REQUIRED = ("pre-commit", "post-merge", "post-rewrite")
 _INSTALL = "run `codequery-gitcfg install`"
+# Under the pre-commit framework our console script lives in the framework's environment only:
+# the fix named is the framework's own hook id (.pre-commit-hooks.yaml's manual stage).
+_FRAMEWORK_DRIVER = "run `pre-commit run codequery-config-merge-driver --hook-stage manual`"
+LEGACY = ".legacy"  # where `pre-commit install` moves the hook it replaces, and runs it first
+
+
+def _framework(environ: Mapping[str, str]) -> bool:
+    return environ.get("PRE_COMMIT") == "1"
+
+
+def moved_ours(found: HookFile) -> bool:
+    """``<hook>.legacy`` is our script: `pre-commit install` moved it there, and the
+    framework's hook runs it before its own hooks."""
+    try:
+        with open(found.path + LEGACY, "rb") as f:
+            head = f.read(64 * 1024)
+    except OSError:
+        return False
+    return f"# codequery-gitcfg-managed: hook={found.hook} ".encode() in head
+
+
+def judge_moved(found: HookFile, framework: str) -> Optional[Tuple[bool, str]]:
+    """(healthy, what to say) for the framework's hook in front of ours; None when ours was not moved."""
+    if not is_framework_hook(found) or not moved_ours(found):
+        return None
+    legacy = os.path.basename(found.path) + LEGACY
+    listed = [i for i in FRAMEWORK_IDS.get(found.hook, ()) if i in framework]
+    if listed:
+        return False, (f"our checks run twice: the pre-commit framework's hook runs {legacy} (ours, which "
+                       f"`pre-commit install` moved there) and then {' / '.join(listed)}: run "
+                       f"`pre-commit install --overwrite --hook-type {found.hook}` (it deletes {legacy})")
+    return True, f"the pre-commit framework's hook, which runs ours first ({legacy}, where `pre-commit install` moved it)"
 
 
 def judge_hook(found: HookFile, framework: str) -> Tuple[bool, str]:
@@ -47,7 +82,8 @@ def judge_hook(found: HookFile, framework: str) -> Tuple[bool, str]:
             # They chose the framework: its own command installs the hook, ours would be a second one.
             return False, (f"missing: run `pre-commit install --hook-type {found.hook}` "
                            f"(.pre-commit-config.yaml lists {' / '.join(listed)})")
-        what = "it checks merge commits" if found.hook == "pre-merge-commit" else "it only warns"
+        what = {"pre-merge-commit": "it checks merge commits",
+                "pre-push": "it checks the commits a push would add"}.get(found.hook, "it only warns")
         return (False, f"missing: {_INSTALL}") if required else (True, f"not installed (optional: {what})")
     if found.state == "foreign":
         if is_framework_hook(found):
@@ -123,6 +159,14 @@ def _config_lines(worktree: Worktree, environ: Mapping[str, str], report: Report
         advice = ignore_advice(rule)
         lines.append(f"             FIX {advice}")
         report.fixes.append((CONFIG, Problem("", advice)))
+    uncommitted = None if pending or problems else _uncommitted_migration(worktree, doc, environ)
+    if uncommitted is not None:
+        lines.append(f"             FIX {escape(uncommitted)}")
+        report.fixes.append((CONFIG, Problem("", uncommitted)))
+    editor = _schema_advice(worktree, doc)
+    if editor is not None:
+        lines.append(f"             warning: {escape(editor)}")
+        report.warnings.append(editor)
     kept = kept_aliases(doc.data)
     if kept:
         lines.append(f"             legacy keys kept for Code Query's readers: {', '.join(kept)} "
@@ -140,22 +184,85 @@ def _config_lines(worktree: Worktree, environ: Mapping[str, str], report: Report
     report.facts["lock"] = manager.lock_path
 
 
-def judge_driver(state: DriverState) -> Tuple[bool, str]:
-    """(healthy, what to say) for the merge driver; without it git merges the config line by line."""
+def _environment_lines(environ: Mapping[str, str], report: Report) -> None:
+    """Each CODEQUERY_* override judged by its field's rule, as ``get`` and ``effective_config()``
+    judge it: a bad value is a thing to fix, not only a misspelt name."""
+    try:
+        overrides = env.collect(environ)
+        if overrides:
+            env.apply_env(deep_merge(DEFAULT_CONFIG, {"dataset_name": "doctor"}), environ)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            report.lines.append(f"environment: FIX {escape(problem.message)}")
+            report.fixes.append(("", Problem("", problem.message)))
+        report.facts["environment"] = {"ok": False}
+        return
+    for o in overrides:
+        report.lines.append(escape(f"environment: {o.name}={o.raw} sets {o.path}"))
+    report.facts["environment"] = {"ok": True, "overrides": {o.name: {"path": o.path, "value": o.value}
+                                                             for o in overrides}}
+
+
+def _uncommitted_migration(worktree: Worktree, doc: Document, environ: Mapping[str, str]) -> Optional[str]:
+    """What to say when HEAD holds a legacy config and the working tree the migrated one:
+    a pull's post-merge migrated it and nobody committed the result."""
+    commit = repo.committed(worktree, CONFIG, environ)
+    if commit is None:
+        return None
+    try:
+        head = Document.parse(repo.read_blob(worktree, commit.blob, environ), f"HEAD:{CONFIG}")
+    except (ConfigError, OSError):
+        return None
+    if not legacy_markers(head.data) or head.raw == doc.raw:
+        return None
+    return (f"{CONFIG} is migrated in the working tree but not committed (HEAD {commit.short} holds the legacy "
+            f"file; a pull's hook migrated it): commit it: `git commit -m \"Migrate the Code Query config\" -- "
+            f"{CONFIG}`")
+
+
+def _schema_advice(worktree: Worktree, doc: Document) -> Optional[str]:
+    """An editor fetches ``$schema``: say when ours names an address that serves nothing,
+    a file that is not there, or an older copy of the schema (README: "Editors")."""
+    ref = doc.data.get("$schema")
+    fix = "README: Editors"
+    if ref == SCHEMA_ID:
+        return (f"$schema names {SCHEMA_ID}, which nothing serves: an editor that fetches it shows a load error; "
+                "point it at a copy in the repository: `codequery-gitcfg schema > .vscode/codequery-config.schema.json"
+                " && codequery-gitcfg set '$schema' ../.vscode/codequery-config.schema.json`, and commit both "
+                f"({fix})")
+    if not isinstance(ref, str) or "://" in ref or not ref:
+        return None
+    path = os.path.normpath(os.path.join(os.path.dirname(worktree.default_config), ref))
+    try:
+        with open(path, encoding="utf-8") as f:
+            current = f.read() == schema_text()
+    except OSError:
+        return f"$schema {ref!r} is not a file (an editor shows a load error): `codequery-gitcfg schema > {path}`"
+    if not current:
+        return (f"$schema {ref!r} is not this codequery-gitcfg's schema (an older copy?): refresh it with "
+                f"`codequery-gitcfg schema > {path}`")
+    return None
+
+
+def judge_driver(state: DriverState, framework: bool = False) -> Tuple[bool, str]:
+    """(healthy, what to say) for the merge driver; without it git merges the config line by line.
+    ``framework``: run by the pre-commit framework, whose hook id is the fix to name."""
+    install = _FRAMEWORK_DRIVER if framework else _INSTALL
     if state.command is None and not state.attribute:
-        return True, ("not registered (optional: without it git merges the config line by line; "
-                      "`codequery-gitcfg install --merge-driver-only` registers it)")
+        how = (f"`pre-commit run codequery-config-merge-driver --hook-stage manual` registers it" if framework
+               else "`codequery-gitcfg install --merge-driver-only` registers it")
+        return True, f"not registered (optional: without it git merges the config line by line; {how})"
     if state.command is not None and not state.ours:
         return True, "merge.codequery-config in the git config is not ours; left alone"
     if state.command is None or not state.attribute:
         missing = "its git config" if state.command is None else f"{ATTRIBUTE!r} in info/attributes"
-        return False, f"half registered ({missing} is missing): {_INSTALL}"
+        return False, f"half registered ({missing} is missing): {install}"
     try:
         python = shlex.split(state.command)[0]
     except (ValueError, IndexError):
         python = ""
     if not os.access(python, os.X_OK):
-        return False, f"registered, but its Python is gone ({python}): {_INSTALL}"
+        return False, f"registered, but its Python is gone ({python}): {install}"
     return True, f"registered; runs {python}"
 
 
@@ -168,27 +275,29 @@ def examine(worktree: Worktree, python: str, environ: Mapping[str, str]) -> Repo
     report.lines.append(f"worktree:    {escape(worktree.root)}")
     where = f"core.hooksPath = {configured}" if configured is not None else "core.hooksPath not set"
     report.lines.append(escape(f"hooks path:  {hooks_dir} ({where})"))
+    width = max(len(name) for name in (*HOOKS, "huey hook", "merge driver"))
     for hook in HOOKS:
         found = inspect(hooks_dir, hook)
-        healthy, said = judge_hook(found, framework)
+        healthy, said = judge_moved(found, framework) or judge_hook(found, framework)
         report.facts["hooks"][hook] = {"ok": healthy, "message": said}
         if not healthy:
             report.fixes.append(("", Problem("", f"{hook} hook: {said}")))
-        report.lines.append(f"  {hook:<14} {'ok ' if healthy else 'FIX'} {escape(said)}")
+        report.lines.append(f"  {hook:<{width}} {'ok ' if healthy else 'FIX'} {escape(said)}")
         advice = reader_advice(hook, found.chained if found.state == "ours" else found.path)
         if advice:
-            report.lines.append(f"  {'':<14} note {advice}")
+            report.lines.append(f"  {'':<{width}} note {advice}")
     huey = hueyhook.judge(inspect(hooks_dir, "post-commit"))
     if huey is not None:
         if not huey[0]:
             report.fixes.append(("", Problem("", f"huey hook: {huey[1]}")))
-        report.lines.append(f"  {'huey hook':<14} {'ok ' if huey[0] else 'FIX'} {huey[1]}")
-    healthy, said = judge_driver(driver_state(worktree, environ))
+        report.lines.append(f"  {'huey hook':<{width}} {'ok ' if huey[0] else 'FIX'} {huey[1]}")
+    healthy, said = judge_driver(driver_state(worktree, environ), _framework(environ))
     report.facts["merge_driver"] = {"ok": healthy, "message": said}
     if not healthy:
         report.fixes.append(("", Problem("", f"merge driver: {said}")))
-    report.lines.append(f"  {'merge driver':<14} {'ok ' if healthy else 'FIX'} {said}")
+    report.lines.append(f"  {'merge driver':<{width}} {'ok ' if healthy else 'FIX'} {said}")
     _config_lines(worktree, environ, report)
+    _environment_lines(environ, report)
     # A misspelt override is otherwise ignored without a word; it may also be another
     # tool's variable, so it is a warning, not a thing to fix.
     for warning in env.unknown_variables(environ):

@@ -1,4 +1,4 @@
-"""What the git hooks do (SPEC 6): check and migrate the config on commit and after pulls.
+"""What the git hooks do (README: "Git hooks"): check and migrate the config on commit and after pulls.
 
 pre-commit judges the *staged* blob, read through git so that the temporary
 index of ``git commit -a`` / ``git commit -- path`` (GIT_INDEX_FILE) is the
@@ -10,46 +10,30 @@ tree and never fail. Heavy modules are imported only once the config is concerne
 from __future__ import annotations
 
 import os
-import sys
-from typing import Any, Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, List, Mapping, NamedTuple, Optional, Sequence
 
 from ..core import fmt, judge
-from ..core.errors import (
-    ConfigError,
-    ConflictError,
-    OutsideWorktreeError,
-    Problem,
-    ReadError,
-    capped,
-    escape,
-)
-from ..core.migrate import describe, to_file
-from ..core.reader import MAX_BYTES
+from ..core.document import CONFIG_PATH, Document
+from ..core.env import TRUE_WORDS
+from ..core.errors import ConfigError, ConflictError, OutsideWorktreeError, Problem, ReadError
+from ..core.migrate import CURRENT_VERSION_NAME, describe, to_file
+from ..core.report import say, say_item, say_problems
 from ..store import files, memo
 from ..store.locking import hold
 from ..store.manager import ConfigManager
 from ..store.paths import Worktree, contain
 from . import ops, repo
 
-CONFIG = ".code-query/config.json"  # as git names it, from the worktree's top
+CONFIG = CONFIG_PATH  # as git names it, from the worktree's top
 SKIP_VAR = "CODEQUERY_GITCFG_SKIP"
 HOOKS = ("pre-commit", "pre-merge-commit", "post-merge", "post-rewrite", "post-checkout", "post-commit",
-         "post-applypatch")
+         "post-applypatch", "pre-push")
+SERVER_HOOKS = ("pre-receive",)  # `install --server`: what a repository that receives pushes runs
 MERGE_DRIVER = "merge-driver"  # not a hook: what git runs to merge the config
-_BOM = b"\xef\xbb\xbf"
 
 
 def skipped(environ: Mapping[str, str]) -> bool:
-    return environ.get(SKIP_VAR, "").strip().lower() in ("1", "true", "yes", "on")
-
-
-def say(message: str) -> None:
-    print(f"codequery-gitcfg: {escape(message)}", file=sys.stderr)
-
-
-def _say_problems(problems: Sequence[Problem], label: Optional[str]) -> None:
-    for line in capped(problems, label):
-        print(f"  {line}", file=sys.stderr)
+    return environ.get(SKIP_VAR, "").strip().lower() in TRUE_WORDS
 
 
 def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
@@ -70,6 +54,19 @@ def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optiona
         return pre_commit(environ, cwd, migrate=name == "pre-commit")
     if name in ("post-commit", "post-applypatch"):
         return _never_fail(name, lambda: after_commit(environ, cwd))
+    if name in ("pre-push", "pre-receive"):
+        # The commits a push adds, judged as a batch (git.history); exit 1 refuses the push.
+        from . import history  # noqa: PLC0415 - only pushes pay for it
+
+        if name == "pre-push":
+            return history.pre_push(args, history.hook_input(), environ, cwd)
+        return history.pre_receive(history.hook_input(), environ, cwd)
+    if name == "post-rewrite" and (args[0] if args else environ.get("PRE_COMMIT_REWRITE_COMMAND")) == "rebase":
+        # The end of a rebase: every rewritten commit at once (stdin: OLD NEW lines), then,
+        # below, the working-tree migration a `pull --rebase` may need.
+        from . import history  # noqa: PLC0415
+
+        _never_fail(name, lambda: history.after_rewrite(history.hook_input(), environ, cwd))
     if name in ("post-merge", "post-rewrite"):
         # post-rewrite names its command: "rebase" (as `git pull --rebase` runs it) or "amend",
         # which pre-commit already checked. The pre-commit framework runs one entry for both
@@ -78,13 +75,14 @@ def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optiona
         if rewrite == "amend":
             return 0
         event = "merge" if name == "post-merge" and rewrite is None else "rebase"
-        return _never_fail(name, lambda: after_update(event, environ, cwd))
+        # post-rewrite's script starts Python for the rewritten commits too: ask git again.
+        return _never_fail(name, lambda: after_update(event, environ, cwd, ask=name == "post-rewrite"))
     if name == "post-checkout":
         # args: previous HEAD, new HEAD, 1 for a branch checkout (0: files only)
         if len(args) >= 3 and args[2] != "1":
             return 0
         return _never_fail(name, lambda: after_checkout(environ, cwd))
-    raise ConfigError(f"unknown hook {name!r}; known: {', '.join((*HOOKS, MERGE_DRIVER))}")
+    raise ConfigError(f"unknown hook {name!r}; known: {', '.join((*HOOKS, *SERVER_HOOKS, MERGE_DRIVER))}")
 
 
 def _never_fail(name: str, body: Callable[[], int]) -> int:
@@ -93,7 +91,14 @@ def _never_fail(name: str, body: Callable[[], int]) -> int:
         body()
     except ConfigError as exc:
         say(f"warning: the {name} hook could not check {CONFIG}:")
-        _say_problems(exc.problems, exc.filename)
+        say_problems(exc.problems, exc.filename)
+    except NotADirectoryError:
+        # The only folder on the way to the config: a branch (or a hand) put a file in its place.
+        say(f"warning: the {name} hook could not check {CONFIG}: .code-query is not a folder (a file is where "
+            "Code Query keeps its config folder); left untouched")
+    except OSError as exc:  # the file system said no (permissions, a full disk): not a bug of ours
+        where = f"{exc.filename}: " if exc.filename else ""
+        say(f"warning: the {name} hook could not check {CONFIG}: {where}{exc.strerror or exc}; left untouched")
     except Exception as exc:  # noqa: BLE001 - a bug must not look like a failed pull
         say(f"warning: the {name} hook failed unexpectedly: {type(exc).__name__}: {exc}")
     except KeyboardInterrupt:
@@ -115,7 +120,7 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: b
         found = _staged_config(worktree, environ)
     except ConfigError as exc:
         say(f"commit stopped: {CONFIG} cannot be checked:")
-        _say_problems(exc.problems, None)
+        say_problems(exc.problems, None)
         return 1
     if found is None:
         return 0  # not part of this commit, or deleted by it: nothing to check
@@ -127,7 +132,7 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: b
         path = contain(os.path.join(worktree.root, relpath), worktree)
     except OutsideWorktreeError as exc:
         say(f"commit stopped: {relpath} cannot be checked:")
-        _say_problems(exc.problems, None)
+        say_problems(exc.problems, None)
         return 1
     memo_path = _memo_path(worktree)
     if memo.passed(memo_path, staged.sha):
@@ -135,10 +140,8 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: b
 
     raw = repo.read_blob(worktree, staged.sha, environ)
     try:
-        if len(raw) > MAX_BYTES:
-            raise ConfigError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)", relpath)
-        text, data = judge.parse(raw, relpath)
-        verdict = judge.judge(data, text)
+        doc = Document.parse(raw, relpath)
+        verdict = judge.judge(doc.data, doc.text)
     except ConfigError as exc:
         return _blocked(exc.problems, path, raw, relpath=relpath)
     if verdict.problems:
@@ -149,7 +152,7 @@ def pre_commit(environ: Mapping[str, str], cwd: Optional[str] = None, migrate: b
         return 0
     if not migrate:
         return 0
-    return _migrate_staged(worktree, found, path, raw, text, data, verdict, environ)
+    return _migrate_staged(worktree, found, path, doc, verdict, environ)
 
 
 def _staged_config(worktree: Worktree, environ: Mapping[str, str]) -> Optional[Staged]:
@@ -191,7 +194,7 @@ def _memo_path(worktree: Worktree) -> str:
 def _blocked(problems: Sequence[Problem], path: str, staged: Optional[bytes], note: Optional[str] = None,
              relpath: str = CONFIG) -> int:
     say(f"commit stopped: the staged {relpath} is not valid:")
-    _say_problems(problems, relpath)
+    say_problems(problems, relpath)
     if note:
         say(note)
     if staged is not None and _worktree_bytes(path) != staged:
@@ -207,36 +210,42 @@ def _worktree_bytes(path: str) -> Optional[bytes]:
         return None
 
 
-def _migrate_staged(worktree: Worktree, found: Staged, path: str, raw: bytes, text: str,
-                    data: Dict[str, Any], verdict: judge.Verdict, environ: Mapping[str, str]) -> int:
+def _migrate_staged(worktree: Worktree, found: Staged, path: str, doc: Document, verdict: judge.Verdict,
+                    environ: Mapping[str, str]) -> int:
+    """Migrate the staged blob ``doc`` (judged ``verdict``) in the index, and the file at ``path``."""
     relpath, staged = found
-    manager = ConfigManager(path, worktree=worktree)
-    new = to_file(verdict.result.config, data)
-    blob = fmt.dump(new, fmt.detect(text, bom=raw.startswith(_BOM)))
+    # git may hold the index lock while it runs us (`commit -a`, `commit -- path`): a write
+    # waiting for it to go would wait for this very commit.
+    manager = ConfigManager(path, worktree=worktree, inside_git=True)
+    new = to_file(verdict.result.config, doc.data)
+    blob = fmt.dump(new, doc.style)
     with hold(manager.lock_path, manager.lock_timeout):
         filtered = repo.filter_of(worktree, relpath, environ)
         try:
             if filtered:
                 worktree_changes = _filtered_worktree(worktree, found, path, filtered, environ)
             else:
-                worktree_changes = _migrate_worktree(manager, path, describe(data, new))
+                worktree_changes = _migrate_worktree(manager, path, describe(doc.data, new))
         except ConfigError as exc:
-            say(f"commit stopped: the staged {relpath} needs migrating to schema version 2, "
+            say(f"commit stopped: the staged {relpath} needs migrating to {CURRENT_VERSION_NAME}, "
                 "but the unstaged edits of the working-tree file cannot be migrated with it:")
-            _say_problems(exc.problems, relpath)
+            say_problems(exc.problems, relpath)
             say(f"nothing was changed. Finish or undo those edits (`git diff {relpath}` shows them), "
                 "then commit again.")
             return 1
         sha = repo.stage_blob(worktree, relpath, staged.mode, blob, environ)
+        migrated = judge.judge(new, blob.decode("utf-8-sig"))
+        if not migrated.problems and not migrated.pending:
+            memo.remember(_memo_path(worktree), sha)  # the blob this commit carries: post-commit knows it
         real_index = _partial_commit_index(worktree, environ)
         if real_index is not None:
             repo.stage_blob(worktree, relpath, staged.mode, blob, {**environ, "GIT_INDEX_FILE": real_index})
         if filtered and worktree_changes is not None:
             manager.write_bytes(repo.smudged(worktree, relpath, sha, environ))
-    say(f"migrated the staged {relpath} to schema version 2; this commit carries the migrated file:")
-    staged_changes = describe(data, new)
+    say(f"migrated the staged {relpath} to {CURRENT_VERSION_NAME}; this commit carries the migrated file:")
+    staged_changes = describe(doc.data, new)
     for change in staged_changes:
-        _say_item(change)
+        say_item(change)
     if filtered:
         if worktree_changes is not None:
             say(f"the working-tree file (through the git filter {filtered!r}) now holds the migrated version")
@@ -244,14 +253,10 @@ def _migrate_staged(worktree: Worktree, found: Staged, path: str, raw: bytes, te
         own = [c for c in worktree_changes if c not in staged_changes]
         say("the working-tree file was migrated too" + (", with its unstaged edits:" if own else ""))
         for change in own:
-            _say_item(change)
+            say_item(change)
     elif os.path.lexists(path):
         say("the working-tree file needed no migration; left as it is")
     return 0
-
-
-def _say_item(text: str) -> None:
-    print(f"  - {escape(text)}", file=sys.stderr)
 
 
 _LOSSES = ("dropped ", "removed ")
@@ -325,7 +330,7 @@ def _working_config(worktree: Worktree) -> tuple[str, List[Problem], bool]:
 
 def _conflicted(exc: ConflictError, environ: Mapping[str, str]) -> int:
     say(f"warning: {CONFIG} has unresolved merge conflict markers; left untouched:")
-    _say_problems(exc.problems, CONFIG)
+    say_problems(exc.problems, CONFIG)
     say(f"resolve the conflict, then run `{ops.fix_command(CONFIG, environ, default=True)}` and commit the file")
     return 0
 
@@ -339,10 +344,11 @@ def _index_only(worktree: Worktree, environ: Mapping[str, str]) -> bool:
     return bool(name)
 
 
-def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
-    """After a merge or rebase: migrate a pulled legacy file in the working tree."""
+def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = None, ask: bool = False) -> int:
+    """After a merge or rebase: migrate a pulled legacy file in the working tree (``ask``:
+    whether the pull changed it is for git to say here, not already said by the script)."""
     worktree = repo.hook_worktree(cwd, environ)
-    if ops.framework(environ) and repo.unchanged_since(worktree, "ORIG_HEAD", CONFIG, environ):
+    if (ask or ops.framework(environ)) and repo.unchanged_since(worktree, "ORIG_HEAD", CONFIG, environ):
         # The native script asks git this before starting Python; the framework starts
         # us after every pull, and a pull that did not touch the config is none of ours.
         return 0
@@ -363,19 +369,19 @@ def after_update(event: str, environ: Mapping[str, str], cwd: Optional[str] = No
         problems = list(exc.problems)
     if problems:
         say(f"warning: after the {event}, {CONFIG} is not valid; left untouched:")
-        _say_problems(problems, CONFIG)
+        say_problems(problems, CONFIG)
         check = (f"pre-commit run --files {CONFIG}" if ops.framework(environ) else "codequery-gitcfg validate")
         say(f"fix it (`{check}` checks it) and commit it")
         return 0
     if migration.changes and waiting:
-        say(f"{CONFIG} needs migrating to schema version 2, but git has yet to re-apply your autostash: "
+        say(f"{CONFIG} needs migrating to {CURRENT_VERSION_NAME}, but git has yet to re-apply your autostash: "
             "the migration waits, so that the stash applies cleanly; left untouched")
         say("once git has put your changes back (`git stash pop` if it kept the stash), run `codequery-gitcfg migrate` "
             f"and commit {CONFIG}")
     elif migration.changes:
-        say(f"migrated {CONFIG} to schema version 2 after the {event}:")
+        say(f"migrated {CONFIG} to {CURRENT_VERSION_NAME} after the {event}:")
         for change in migration.changes:
-            _say_item(change)
+            say_item(change)
         say(f"review and commit it: git commit -m 'Migrate the Code Query config' -- {CONFIG}")
     return 0
 
@@ -407,18 +413,15 @@ def after_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     name = f"commit {commit.short} ({_printable(commit.subject)})"
     fix = f"`git commit --amend -- {CONFIG}` (or a new commit, once a cherry-pick, revert, rebase or am is done)"
     verdict: Optional[judge.Verdict] = None
-    if len(raw) > MAX_BYTES:
-        problems = [Problem("", f"config file is larger than {MAX_BYTES} bytes (1 MiB)")]
-    else:
-        try:
-            text, data = judge.parse(raw, CONFIG)
-            verdict = judge.judge(data, text)
-            problems = verdict.problems
-        except ConfigError as exc:
-            problems = list(exc.problems)
+    try:
+        doc = Document.parse(raw, CONFIG)
+        verdict = judge.judge(doc.data, doc.text)
+        problems = verdict.problems
+    except ConfigError as exc:
+        problems = list(exc.problems)
     if problems:
         say(f"warning: {name} carries a {CONFIG} that is not valid; git ran no pre-commit check for it:")
-        _say_problems(problems, CONFIG)
+        say_problems(problems, CONFIG)
         say(f"fix it (`codequery-gitcfg validate` checks it), then {fix}")
     elif verdict is not None and verdict.pending:
         if _rebasing(worktree):
@@ -450,7 +453,7 @@ def after_checkout(environ: Mapping[str, str], cwd: Optional[str] = None) -> int
         return _conflicted(exc, environ)
     if problems:
         say(f"warning: {CONFIG} on this branch is not valid:")
-        _say_problems(problems, CONFIG)
+        say_problems(problems, CONFIG)
     elif pending:
         say(f"warning: {CONFIG} on this branch uses an old schema; "
             f"`{ops.fix_command(CONFIG, environ, default=True)}` migrates it (then commit it)")

@@ -15,11 +15,12 @@ from typing import List, Mapping, Optional, Sequence
 from ..core.errors import ConfigError, escape
 from ..core.migrate import ALIASES
 from ..core.version import __version__
+from ..store import memo
 from ..store.atomic import write_atomic
 from ..store.owner import makedirs
 from ..store.paths import Worktree, contain
 from . import hueyhook, repo, templates
-from .hooks import CONFIG, HOOKS, MERGE_DRIVER
+from .hooks import CONFIG, HOOKS, MERGE_DRIVER, SERVER_HOOKS
 from .mergedriver import NAME as DRIVER_NAME
 
 CHAINED = ".codequery-gitcfg.orig"
@@ -118,6 +119,7 @@ FRAMEWORK_IDS = {
     "post-merge": ("codequery-config-post-merge",),
     "post-rewrite": ("codequery-config-post-merge",),
     "post-commit": ("codequery-config-post-commit",),
+    "pre-push": ("codequery-config-validate",),
 }
 
 
@@ -147,44 +149,24 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
     """Our hooks of ``hook_types``, Code Query's Huey post-commit hook with ``huey`` or
     when it is already installed (kept current like ours), and the merge driver."""
     hooks_dir = _describe(worktree, environ)
+    tracked = repo.tracked_in(worktree, hooks_dir, environ)
+    if tracked:
+        # Our scripts name this machine's Python: committed, they break every other clone's hooks.
+        more = f" and {len(tracked) - 1} more" if len(tracked) > 1 else ""
+        print(escape(f"  hooks: NOT installed: core.hooksPath points at a tracked folder ({hooks_dir}: "
+                     f"{tracked[0]}{more} committed); our hooks would be committed for everyone: run "
+                     "`git config core.hooksPath <a folder the repository does not track>` (calling the team's "
+                     "hooks from there), or use the pre-commit framework (README: \"The pre-commit framework\"); "
+                     "nothing was written"))
+        return 1
     os.makedirs(hooks_dir, exist_ok=True)
     exclude_temps(worktree)
     status = 0
     framework = framework_config(worktree)
     for hook in dict.fromkeys(hook_types):
-        found = inspect(hooks_dir, hook)
-        script = render(hook, python)
-        if found.state == "ours" and found.head == script:
-            print(f"  {hook}: already installed")
-            advice = reader_advice(hook, found.chained)
-            if advice:
-                print(f"    note: {escape(advice)}")
-            continue
-        note = ""
-        listed = [i for i in FRAMEWORK_IDS.get(hook, ()) if i in framework]
-        if is_framework_hook(found) and listed:
-            # Wrapping it would run every check twice, once ours and once the framework's.
-            print(f"  {hook}: NOT installed: the pre-commit framework's hook is there and runs "
-                  f"{' / '.join(listed)}; it does what ours would")
-            continue
-        if is_framework_hook(found):
-            note = (f" (the pre-commit framework's hook that was there is kept as {os.path.basename(found.chained)} "
-                    "and runs after ours; to let the framework run our checks instead, add "
-                    f"{' or '.join(FRAMEWORK_IDS.get(hook, ('our hook ids',)))} to .pre-commit-config.yaml "
-                    "and run `codequery-gitcfg uninstall`)")
-        if found.state == "foreign":
-            if os.path.lexists(found.chained):
-                print(escape(f"  {hook}: NOT installed: {found.path} is not ours and {found.chained} already exists; "
-                             "move one of them away and run install again"))
-                status = 1
-                continue
-            kept = os.path.basename(found.chained)
-            note = note or f" (the hook that was there is kept as {kept} and runs after ours)"
-        _put(found, script)
-        print(escape(f"  {hook}: {'updated' if found.state == 'ours' else 'installed'}{note}"))
-        advice = reader_advice(hook, found.chained)
-        if advice:
-            print(f"    note: {escape(advice)}")
+        status = _install_hook(hooks_dir, hook, python, framework) or status
+    if {"post-commit", "post-applypatch"} & set(hook_types):
+        write_hook_rules(worktree, python)
     post_commit = inspect(hooks_dir, "post-commit")  # after ours: it may have just moved
     if huey or hueyhook.where(post_commit):
         done, said = hueyhook.install(post_commit, python)
@@ -193,6 +175,86 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
     if driver:
         status = install_driver(worktree, python, environ) or status
     print(f"the hooks run {escape(python)}")
+    return status
+
+
+# What the hook scripts run, with the stamp's writer in place of the hook's entry.
+_RULES_ENTRY = ("import os, sys\n"
+                "sys.path[:] = [p for p in sys.path if os.path.isabs(p)]\n"
+                "from codequery_gitcfg.store.memo import write_hook_rules\n"
+                "sys.exit(0 if write_hook_rules(sys.argv[1], sys.argv[2]) else 1)\n")
+
+
+def hook_rules_path(worktree: Worktree) -> str:
+    return memo.path_in(worktree.common_dir, memo.HOOK_RULES)
+
+
+def write_hook_rules(worktree: Worktree, python: str) -> bool:
+    """The rules key the hooks' Python computes, for the post-commit script's shell
+    (hooks/hook.sh, ``known_valid``): written by that Python run as the hooks run it
+    (``-E``, relative ``sys.path`` entries dropped), so that the key and the files it
+    comes from are the ones the hooks see. Without it the shell leaves every blob to Python."""
+    import subprocess  # noqa: PLC0415 -- install only
+
+    path = hook_rules_path(worktree)
+    try:
+        proc = subprocess.run([python, "-E", "-c", _RULES_ENTRY, path, python.replace(os.sep, "/")],
+                              cwd=worktree.root, stdin=subprocess.DEVNULL, capture_output=True, check=False,
+                              timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        memo.remove_hook_rules(path)
+        return False
+    return proc.returncode == 0
+
+
+def _install_hook(hooks_dir: str, hook: str, python: str, framework: str) -> int:
+    """Our script for ``hook``, keeping (and chaining) a hook that is not ours; 1 when it cannot."""
+    found = inspect(hooks_dir, hook)
+    script = render(hook, python)
+    if found.state == "ours" and found.head == script:
+        print(f"  {hook}: already installed")
+        advice = reader_advice(hook, found.chained)
+        if advice:
+            print(f"    note: {escape(advice)}")
+        return 0
+    note = ""
+    listed = [i for i in FRAMEWORK_IDS.get(hook, ()) if i in framework]
+    if is_framework_hook(found) and listed:
+        # Wrapping it would run every check twice, once ours and once the framework's.
+        print(f"  {hook}: NOT installed: the pre-commit framework's hook is there and runs "
+              f"{' / '.join(listed)}; it does what ours would")
+        return 0
+    if is_framework_hook(found):
+        note = (f" (the pre-commit framework's hook that was there is kept as {os.path.basename(found.chained)} "
+                "and runs after ours; to let the framework run our checks instead, add "
+                f"{' or '.join(FRAMEWORK_IDS.get(hook, ('our hook ids',)))} to .pre-commit-config.yaml "
+                "and run `codequery-gitcfg uninstall`)")
+    if found.state == "foreign":
+        if os.path.lexists(found.chained):
+            print(escape(f"  {hook}: NOT installed: {found.path} is not ours and {found.chained} already exists; "
+                         "move one of them away and run install again"))
+            return 1
+        kept = os.path.basename(found.chained)
+        note = note or f" (the hook that was there is kept as {kept} and runs after ours)"
+    _put(found, script)
+    print(escape(f"  {hook}: {'updated' if found.state == 'ours' else 'installed'}{note}"))
+    advice = reader_advice(hook, found.chained)
+    if advice:
+        print(f"    note: {escape(advice)}")
+    return 0
+
+
+def install_server(repository: Worktree, python: str, environ: Mapping[str, str]) -> int:
+    """``install --server``: the pre-receive hook of a repository that receives pushes (bare,
+    usually), keeping and chaining a pre-receive already there. Nothing else is written:
+    no merge driver, no info/exclude (a server has no working tree)."""
+    hooks_dir = _describe(repository, environ)
+    os.makedirs(hooks_dir, exist_ok=True)
+    status = 0
+    for hook in SERVER_HOOKS:
+        status = _install_hook(hooks_dir, hook, python, "") or status
+    print("  settings (git config): codequery-gitcfg.allowLegacy, codequery-gitcfg.tipsOnly (README: \"Server installs\")")
+    print(f"the hook runs {escape(python)}")
     return status
 
 
@@ -245,7 +307,7 @@ def exclude_temps(worktree: Worktree) -> None:
 def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:
     hooks_dir = _describe(worktree, environ)
     done: List[str] = []
-    for hook in HOOKS:
+    for hook in (*HOOKS, *SERVER_HOOKS):
         found = inspect(hooks_dir, hook)
         restore = os.path.lexists(found.chained)
         if found.state == "ours":
@@ -259,6 +321,7 @@ def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:
             done.append(f"  {hook}: restored the hook that was there before")
     done += hueyhook.uninstall(inspect(hooks_dir, "post-commit"))  # after ours, which may chain to it
     done += uninstall_driver(worktree, environ)
+    memo.remove_hook_rules(hook_rules_path(worktree))  # no hook left to read it
     print("\n".join(escape(line) for line in done) if done else "  no codequery-gitcfg hooks here")
     return 0
 
@@ -342,5 +405,6 @@ def uninstall_driver(worktree: Worktree, environ: Mapping[str, str]) -> List[str
 
 
 __all__ = ["ATTRIBUTE", "CHAINED", "DRIVER_TITLE", "FRAMEWORK_IDS", "DriverState", "HookFile", "driver_command",
-           "driver_state", "framework_config", "install", "install_driver", "inspect", "is_framework_hook",
+           "driver_state", "framework_config", "install", "install_driver", "install_server", "inspect",
+           "is_framework_hook",
            "legacy_readers", "reader_advice", "render", "uninstall", "uninstall_driver"]

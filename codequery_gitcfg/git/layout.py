@@ -119,6 +119,97 @@ def plain_layout(probe: str, environ: Mapping[str, str]) -> Optional[Tuple[str, 
     return os.path.realpath(probe), os.path.realpath(dot_git)
 
 
+def _may_hold_repository(folder: str) -> bool:
+    # git looks for folder/.git, then at folder itself as a git directory (a bare
+    # repository, or the inside of a .git): HEAD is what every one of those has.
+    return any(os.path.lexists(os.path.join(folder, name)) for name in (".git", "HEAD", "commondir"))
+
+
+def outside_any_repository(folder: str) -> bool:
+    """True when git, started in ``folder`` without GIT_DIR, could find no repository:
+    nothing at or above it, on the path as written or on the physical one (git walks
+    the physical one), that is or holds a git directory. Asking git is then a process
+    for a known answer (``repo.locate``, for a config that is in no repository)."""
+    seen = set()
+    for start in (os.path.abspath(folder), os.path.realpath(folder)):
+        probe = start
+        while probe not in seen:
+            seen.add(probe)
+            if _may_hold_repository(probe):
+                return False
+            parent = os.path.dirname(probe)
+            if parent == probe:
+                break
+            probe = parent
+    return True
+
+
+def hook_git_dir(environ: Mapping[str, str], cwd: Optional[str] = None) -> Optional[str]:
+    """The git directory a process git started at the worktree's top (a hook, a merge
+    driver) works in, read from the file system: GIT_DIR when git set it (linked
+    worktrees), else ``.git`` there, a folder or a ``gitdir:`` file. None for anything
+    else (ask git, or do without). The same search as the hook scripts' ``git_dir``."""
+    top = os.path.abspath(cwd or os.curdir)
+    given = environ.get("GIT_DIR")
+    if given:
+        found = os.path.join(top, given)
+    else:
+        dot_git = os.path.join(top, ".git")
+        found = dot_git
+        if os.path.isfile(dot_git):
+            try:
+                with open(dot_git, "rb") as f:
+                    line = f.read(4096).decode("utf-8", "surrogateescape").split("\n", 1)[0].rstrip("\r")
+            except OSError:
+                return None
+            if not line.startswith("gitdir: "):
+                return None
+            found = os.path.join(top, line[len("gitdir: "):])
+    if not os.path.isdir(found) or not os.path.lexists(os.path.join(found, "HEAD")):
+        return None
+    return found
+
+
+def common_dir(git_dir: str) -> str:
+    """The common git directory of a (per-worktree) ``git_dir``: its ``commondir``, if any."""
+    try:
+        with open(os.path.join(git_dir, "commondir"), "rb") as f:
+            named = f.read(4096).decode("utf-8", "surrogateescape").split("\n", 1)[0].rstrip("\r")
+    except OSError:
+        return git_dir
+    return os.path.join(git_dir, named) if named else git_dir
+
+
+def object_format(common: str) -> Optional[str]:
+    """The repository's object format (``extensions.objectFormat``: ``sha1`` or ``sha256``)
+    as its own config file says; None when that file cannot be read plainly. git reads
+    the repository's extensions from that file alone (no includes)."""
+    try:
+        with open(os.path.join(common, "config"), "rb") as f:
+            text = f.read(_CONFIG_LIMIT + 1).decode("utf-8", "replace")
+    except FileNotFoundError:
+        return "sha1"
+    except OSError:
+        return None
+    if len(text) > _CONFIG_LIMIT:
+        return None
+    section, found = "", "sha1"
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            section = line[1:line.find("]")].strip().lower() if "]" in line else ""
+            line = line[line.find("]") + 1:].strip() if "]" in line else ""
+        if not line or line[0] in "#;":
+            continue
+        name, _, value = line.partition("=")
+        if section == "extensions" and name.strip().lower() == "objectformat":
+            value = value.split("#", 1)[0].split(";", 1)[0].strip().strip('"').strip().lower()
+            if value not in ("sha1", "sha256"):
+                return None
+            found = value
+    return found
+
+
 def plain_worktree(start: Optional[str], environ: Mapping[str, str]) -> Optional[Tuple[str, str]]:
     """``plain_layout`` of the repository ``start`` is in, as ``repo.locate`` would find it
     there (where the file is decides: git's repository variables in ``environ`` do not)."""

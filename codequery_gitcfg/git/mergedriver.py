@@ -8,30 +8,43 @@ result goes into the %A file in ours' formatting. A member both sides changed
 differently gets git-style markers around that member only, and the exit status
 is 1, as git expects of a conflict. A side we cannot read (markers, not JSON, a
 newer schema) is left to ``git merge-file``: never worse than git itself.
+
+A valid result's blob id (``memo.blob_id``, as git will store it) goes into the
+memo of valid blobs, so the commit git then makes of it (each commit of a
+cherry-pick range, a revert, a rebase) is known to the post-commit hook's shell.
+
+git starts a new process per merge: this module imports what a merge uses and
+nothing else (``cli.hook`` comes straight here, before the hooks' modules). A valid
+result is judged by the fast validator (``judge`` asks jsonschema only when that
+fails, for the messages); difflib (markers), the git layer (``git merge-file``) and
+the temp-file machinery of ``store.atomic`` are not needed to merge cleanly.
 """
 from __future__ import annotations
 
-import difflib
+import os
 import sys
 from typing import Any, Dict, List, Mapping, NamedTuple, Sequence
 
 from ..core import fmt, judge
+from ..core.document import CONFIG_PATH, Document
 from ..core.errors import ConfigError, Problem
 from ..core.merge3 import merge3
 from ..core.migrate import detect_version, kept_aliases, legacy_markers, migrate, to_file
-from ..store import files
-from ..store.atomic import write_atomic
-from . import repo
+from ..store import files, memo
+from . import layout
 
 NAME = "codequery-config"  # merge.<NAME>.driver in git config; merge=<NAME> in attributes
 DEFAULT_MARKER_SIZE = 7
-_BOM = b"\xef\xbb\xbf"
+SKIP_VAR = "CODEQUERY_GITCFG_SKIP"  # read as git/hooks.py reads it
+# core.env.TRUE_WORDS, without importing the environment overrides a merge never applies
+# (tests/git/test_mergedriver_cost.py checks that they are the same words).
+SKIP_WORDS = frozenset({"true", "1", "yes", "on"})
+# Our temp files' names (store.atomic), which `install` keeps out of `git status`.
+_TMP_PREFIX, _TMP_SUFFIX = ".cqcfg-", ".tmp"
 
 
 class _Side(NamedTuple):
-    raw: bytes
-    text: str
-    data: Dict[str, Any]  # as in the file
+    doc: Document  # as in the file
     config: Dict[str, Any]  # migrated to the canonical shape
 
 
@@ -42,16 +55,22 @@ def _say(message: str) -> None:
 def _read(path: str, label: str, empty_ok: bool) -> _Side:
     raw = files.read_bytes(path)[0]
     if empty_ok and not raw.strip():
-        return _Side(raw, "", {}, {})  # added on both sides: git's base is an empty file
-    text, data = judge.parse(raw, label)
+        return _Side(Document(label, raw, "", {}), {})  # added on both sides: git's base is an empty file
+    doc = Document.parse(raw, label)
     try:
-        detect_version(data)  # a newer schema is not ours to merge
+        detect_version(doc.data)  # a newer schema is not ours to merge
         # As every rewrite of ours: a file without legacy keys already means the
         # same in the current shape, and is taken as it is.
-        legacy = legacy_markers(data) or kept_aliases(data)
-        return _Side(raw, text, data, migrate(data).config if legacy else data)
+        legacy = legacy_markers(doc.data) or kept_aliases(doc.data)
+        return _Side(doc, migrate(doc.data).config if legacy else doc.data)
     except ConfigError as exc:
         raise type(exc)(exc.problems, label) from None
+
+
+def run(args: Sequence[str], environ: Mapping[str, str]) -> int:
+    """What git's registered command runs (``hook merge-driver %O %A %B %L %P``).
+    Skipped (CODEQUERY_GITCFG_SKIP), it still has to merge: git's own text merge."""
+    return merge_driver(args, environ, by_keys=environ.get(SKIP_VAR, "").strip().lower() not in SKIP_WORDS)
 
 
 def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool = True) -> int:
@@ -63,7 +82,7 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
         size = int(args[3]) if len(args) > 3 else DEFAULT_MARKER_SIZE
     except ValueError:
         raise ConfigError(f"marker size must be a number, not {args[3]!r}") from None
-    label = args[4] if len(args) > 4 else ".code-query/config.json"
+    label = args[4] if len(args) > 4 else CONFIG_PATH
     shown = label if label.isprintable() else repr(label)
     if not by_keys:
         return text_merge(base, ours, theirs, size, environ)
@@ -77,11 +96,11 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
             print(f"  {problem.render(exc.filename if isinstance(exc, ConfigError) else None)}", file=sys.stderr)
         return text_merge(base, ours, theirs, size, environ)
     merged = merge3(sides[0].config, sides[1].config, sides[2].config)
-    style = fmt.detect(sides[1].text, bom=sides[1].raw.startswith(_BOM))
-    previous = sides[1].data
+    style = sides[1].doc.style
+    previous = sides[1].doc.data
     if merged.conflicts:
-        write_atomic(ours, with_markers(to_file(merged.config, previous), to_file(merged.theirs_side, previous),
-                                        style, size))
+        _replace(ours, with_markers(to_file(merged.config, previous), to_file(merged.theirs_side, previous),
+                                    style, size))
         for conflict in merged.conflicts:
             _say(f"merge conflict in {shown} at {conflict.describe()}")
         _say(f"resolve it (the markers are around that member only), then `git add {shown}`")
@@ -90,18 +109,74 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
     result = to_file(merged.config, previous)
     data = fmt.dump(result, style)
     verdict = judge.judge(result, data.decode("utf-8-sig"))
-    write_atomic(ours, data)
+    _replace(ours, data)
     if verdict.problems:
         _say(f"merged {shown} key by key, but the result is not valid:")
         for problem in verdict.problems:
             print(f"  {problem.render(shown)}", file=sys.stderr)
         _say(f"fix it, then `git add {shown}`")
         return 1
+    if not verdict.pending:
+        _remember(data, environ)
     return 0
+
+
+def _replace(path: str, data: bytes) -> None:
+    """Put ``data`` in place of git's %A file, in one rename: a driver killed halfway leaves
+    %A as git wrote it, and the registered command's ``git merge-file`` merges that.
+
+    Not ``store.atomic.write_atomic``: %A is git's temporary file, read once the driver
+    exits, so nothing needs to reach the disk (no fsync), and a temp name beside it
+    needs no ``tempfile`` (an import that costs a merge more than the merge itself).
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = 0o666 & ~_umask()
+    tmp = os.path.join(folder, f"{_TMP_PREFIX}{name}.{os.getpid()}{_TMP_SUFFIX}")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(tmp, flags, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if hasattr(os, "fchmod"):
+                os.fchmod(fd, mode)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _remember(data: bytes, environ: Mapping[str, str]) -> None:
+    """Record the valid result as the blob git will store (``valid-blobs``, where pre-commit
+    and post-commit record theirs): the commit git then makes of this merge costs the
+    post-commit hook no Python. Where the git dir or its object format is unclear, nothing
+    is recorded (the hook then judges the commit in Python, as without this)."""
+    git_dir = layout.hook_git_dir(environ)
+    object_format = layout.object_format(layout.common_dir(git_dir)) if git_dir else None
+    if git_dir is None or object_format is None:
+        return
+    memo.remember(memo.path_in(os.path.abspath(git_dir), memo.BLOBS), memo.blob_id(data, object_format))
 
 
 def with_markers(ours_side: Mapping[str, Any], theirs_side: Mapping[str, Any], style: fmt.Style, size: int) -> bytes:
     """The two sides of a merge, written out, with git-style markers around the lines that differ."""
+    import difflib  # noqa: PLC0415 -- conflicts only
+
     ours = fmt.dump(ours_side, style).decode("utf-8-sig").splitlines(keepends=True)
     theirs = fmt.dump(theirs_side, style).decode("utf-8-sig").splitlines(keepends=True)
     nl = style.newline
@@ -128,6 +203,8 @@ def _ended(lines: List[str], nl: str) -> List[str]:
 
 def text_merge(base: str, ours: str, theirs: str, size: int, environ: Mapping[str, str]) -> int:
     """git's own line merge, in place into ``ours``: what git does without this driver."""
+    from . import repo  # noqa: PLC0415 -- the git layer, for the sides we cannot merge by keys
+
     proc = repo.run_git(["merge-file", "-L", "ours", "-L", "base", "-L", "theirs", f"--marker-size={size}",
                          "--", ours, base, theirs], environ=environ, check=False)
     if proc.returncode == 0:
@@ -138,4 +215,4 @@ def text_merge(base: str, ours: str, theirs: str, size: int, environ: Mapping[st
     return 1
 
 
-__all__ = ["DEFAULT_MARKER_SIZE", "NAME", "merge_driver", "text_merge", "with_markers"]
+__all__ = ["DEFAULT_MARKER_SIZE", "NAME", "SKIP_VAR", "merge_driver", "run", "text_merge", "with_markers"]

@@ -5,14 +5,17 @@ fixer hook run the same functions here; neither drives the other.
 """
 from __future__ import annotations
 
+import datetime
 import difflib
 import os
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Sequence, TextIO, Tuple
+import time
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..core import fmt, judge, schema
-from ..core.errors import EXIT_FAIL, EXIT_OK, REPORT_LIMIT, ConfigError, GitError, Problem, ReadError, escape
-from ..core.reader import MAX_BYTES
+from ..core import judge, schema
+from ..core.document import Document
+from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem, ReadError
+from ..core.report import MIGRATED, Output
 from ..store import files
 from ..store.manager import ConfigManager, migration_of
 from ..store.paths import Worktree, contain
@@ -98,50 +101,6 @@ STDIN = "-"
 STDIN_LABEL = "<stdin>"
 
 
-class Output:
-    """Where ``validate`` and ``migrate`` report: text on stderr, one problem a line.
-
-    The CLI passes other forms (``--format json`` / ``github``); the hooks use this one.
-    """
-
-    def __init__(self, stream: Optional[TextIO] = None) -> None:
-        self.stream = stream
-
-    def _write(self, line: str) -> None:
-        print(escape(line), file=self.stream or sys.stderr)
-
-    def problems(self, label: str, problems: Sequence[Problem], *, unreadable: bool = False) -> None:
-        for problem in problems[:REPORT_LIMIT]:
-            self._write(self.render(problem, label))
-        more = len(problems) - REPORT_LIMIT
-        if more > 0:  # a hostile file can hold hundreds of thousands
-            self._write(f"... and {more} more problem{'s' if more > 1 else ''}")
-
-    def render(self, problem: Problem, label: str) -> str:
-        return problem.render(label)
-
-    def passed(self, label: str) -> None:
-        """``label`` is valid and current."""
-
-    def notes(self, label: str, notes: Sequence[Problem]) -> None:
-        """Worth a word, never a failure (an unknown model name)."""
-        for note in notes:
-            self._write(Problem("", f"note: {note.path}: {note.message}", note.line, note.col).render(label))
-
-    def pending(self, label: str, changes: Sequence[str], fix: str) -> None:
-        self._write(f"{label}: migration pending (run `{fix}`):")
-        for change in changes:
-            self._write(f"  - {change}")
-
-    def migrated(self, label: str, changes: Sequence[str], done: str = "migrated to schema version 2") -> None:
-        self._write(f"{label}: {done}:")
-        for change in changes:
-            self._write(f"  - {change}")
-
-    def finish(self) -> None:
-        """Called once every file has been reported."""
-
-
 def framework(environ: Mapping[str, str]) -> bool:
     """Run by the pre-commit framework, which sets PRE_COMMIT=1 for its hooks."""
     return environ.get("PRE_COMMIT") == "1"
@@ -160,13 +119,9 @@ def fix_command(label: str, environ: Mapping[str, str], default: bool = False) -
     return "codequery-gitcfg migrate" + ("" if default else f" {label}")
 
 
-def read_stdin() -> Tuple[str, Dict[str, Any], bytes]:
-    """``-``: standard input, read as strictly as a file (text, data, bytes)."""
-    raw = sys.stdin.buffer.read(MAX_BYTES + 1)
-    if len(raw) > MAX_BYTES:
-        raise ReadError([Problem("", f"config file is larger than {MAX_BYTES} bytes (1 MiB)")], STDIN_LABEL)
-    text, data = judge.parse(raw, STDIN_LABEL)
-    return text, data, raw
+def read_stdin() -> Document:
+    """``-``: standard input, read as strictly as a file."""
+    return Document.from_stream(sys.stdin.buffer, STDIN_LABEL)
 
 
 def validate_files(space: Workspace, names: Sequence[str], out: Optional[Output] = None) -> int:
@@ -178,16 +133,12 @@ def validate_files(space: Workspace, names: Sequence[str], out: Optional[Output]
         unreadable = True
         notes: List[Problem] = []
         try:
-            if path == STDIN:
-                text, data, _ = read_stdin()
-            else:
-                doc = files.read(space.contained(path, read_only=True), label)
-                text, data = doc.text, doc.data
+            doc = read_stdin() if path == STDIN else files.read(space.contained(path, read_only=True), label)
             unreadable = False
             fix = fix_command(label, space.environ, default=not names)
-            verdict = judge.judge(data, text)
+            verdict = judge.judge(doc.data, doc.text)
             problems = verdict.gate_problems(fix=fix)
-            notes = schema.with_positions([p for p in [schema.unknown_model(verdict.result.config)] if p], text)
+            notes = schema.with_positions([p for p in [schema.unknown_model(verdict.result.config)] if p], doc.text)
         except FileNotFoundError:
             problems = [Problem("", "file not found")]
         except ConfigError as exc:
@@ -208,22 +159,23 @@ def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False
     """Migrate each legacy file in place (``check``: change nothing, fail if pending;
     ``contract``: also drop the legacy keys kept for Code Query's readers).
 
-    ``diff`` prints the unified diff, alone, on stdout; every report goes to ``out``.
-    ``-`` migrates standard input to standard output.
+    ``diff`` is a dry run, as black's and ruff's: the unified diff, alone, on stdout, and
+    nothing written (with ``check``, a pending migration still fails). Every report goes to
+    ``out``. ``-`` migrates standard input to standard output.
     """
     out = out or Output()
     status = EXIT_OK
+    migrated = False
     for named, path in space.targets(names):
         label = STDIN_LABEL if path == STDIN else named
         try:
             if path == STDIN:
-                text, data, raw = read_stdin()
-                manager = None
-                style = fmt.detect(text, bom=raw.startswith(b"\xef\xbb\xbf"))
-                migration = migration_of(text, data, style, contract=contract)
+                manager, real = None, None
+                migration = migration_of(read_stdin(), contract=contract)
             else:
-                manager = space.open(space.contained(path, read_only=check))
-                migration = manager.migrate_file(write=not check, contract=contract)
+                real = space.contained(path, read_only=check or diff)
+                manager = space.open(real)
+                migration = manager.migrate_file(write=not (check or diff), contract=contract)
         except FileNotFoundError:
             out.problems(label, [Problem("", "file not found")], unreadable=True)
             status = EXIT_FAIL
@@ -242,19 +194,36 @@ def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False
             out.passed(label)
             continue  # nothing pending
         if diff:
-            sys.stdout.writelines(_diff(migration.before, migration.after, label))
+            sys.stdout.writelines(_diff(migration.before, migration.after, label, real))
         elif manager is None and not check:
             sys.stdout.write(migration.after.decode("utf-8"))
         if check:
             out.pending(label, migration.changes, fix_command(label, space.environ, default=not names))
             status = EXIT_FAIL
         elif migration.changes:
-            done = "dropped the legacy keys" if contract and not verdict.pending else "migrated to schema version 2"
-            out.migrated(label, migration.changes, done)
+            done = "dropped the legacy keys" if contract and not verdict.pending else MIGRATED
+            out.migrated(label, migration.changes, done, written=not diff)
+            migrated = True
+    out.done = ("no migration pending" if check else "nothing written (--diff is a dry run)" if diff
+                else "migration done" if migrated else "nothing to migrate")
     out.finish()
     return status
 
 
-def _diff(old_text: str, new: bytes, label: str) -> List[str]:
+def _stamp(seconds: float) -> str:
+    """A time as ``diff -u`` writes it in a header: ``2024-05-01 10:00:00.123456000 +0200``."""
+    local = datetime.datetime.fromtimestamp(seconds).astimezone()
+    return local.strftime("%Y-%m-%d %H:%M:%S.%f000 %z")
+
+
+def _diff(old_text: str, new: bytes, label: str, path: Optional[str] = None) -> List[str]:
+    """The headers are ``diff -u``'s: the file's name as given (``patch -p0`` applies it), its
+    modification time, and now for the migrated text."""
     new_text = new.decode("utf-8").lstrip("\ufeff")
-    return list(difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True), f"a/{label}", f"b/{label}"))
+    now = time.time()
+    try:
+        before = os.stat(path).st_mtime if path is not None else now
+    except OSError:
+        before = now
+    return list(difflib.unified_diff(old_text.splitlines(True), new_text.splitlines(True), label, label,
+                                     _stamp(before), _stamp(now)))

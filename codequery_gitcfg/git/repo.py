@@ -13,12 +13,13 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from typing import TYPE_CHECKING, Dict, List, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import IO, TYPE_CHECKING, Dict, Iterator, List, Literal, Mapping, NamedTuple, Optional, Sequence, Tuple
 
+from ..core.document import CONFIG_PATH
 from ..core.errors import GitError, Problem
 from ..store.files import read_bytes
 from ..store.paths import Worktree, inside
-from .layout import DISCOVERY_VARS, REPO_VARS, plain_layout, probe_of, real_folder, repo_env
+from .layout import DISCOVERY_VARS, REPO_VARS, outside_any_repository, plain_layout, probe_of, real_folder, repo_env
 
 if TYPE_CHECKING:
     import subprocess
@@ -52,6 +53,10 @@ def _located_at(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
     plain = _from_files(probe, environ)
     if plain is not None:
         return plain
+    if outside_any_repository(folder):
+        # No .git at or above it: git would find nothing either. A config in no
+        # repository (Code Query's handler tests use a temporary folder) starts no process.
+        return None
     # git's answer for a folder holds while its .git entry is the same: a process
     # that makes many managers (a server, forked workers) asks git once.
     try:
@@ -203,7 +208,7 @@ def hook_worktree(cwd: Optional[str], environ: Mapping[str, str]) -> Worktree:
 
 
 STAGED_VAR = "CODEQUERY_GITCFG_STAGED"
-STAGED_FOR = ".code-query/config.json"  # the one path the installed script asks git about
+STAGED_FOR = CONFIG_PATH  # the one path the installed script asks git about
 
 
 def staged_change(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Optional[StagedChange]:
@@ -395,6 +400,17 @@ def hooks_path(worktree: Worktree, environ: Mapping[str, str]) -> tuple[str, Opt
     return os.path.normpath(os.path.join(worktree.root, folder)), configured
 
 
+def tracked_in(worktree: Worktree, folder: str, environ: Mapping[str, str]) -> List[str]:
+    """The files the repository tracks in ``folder`` (a committed hooks folder), as git
+    names them; none for a folder outside the worktree or in the git directory."""
+    real = os.path.realpath(folder)
+    if not inside(real, worktree.root) or inside(real, worktree.git_dir) or inside(real, worktree.common_dir):
+        return []
+    out = run_git(["ls-files", "-z", "--", _literal(os.path.relpath(real, worktree.root))], cwd=worktree.root,
+                  environ=repo_env(environ)).stdout
+    return [name for name in out.decode("utf-8", "surrogateescape").split("\0") if name]
+
+
 # -- the merge driver's registration ------------------------------------------------
 def config_get(worktree: Worktree, key: str, environ: Mapping[str, str]) -> Optional[str]:
     """One value of the repository's own (local) git config, None when unset."""
@@ -419,3 +435,241 @@ def pending_autostash(worktree: Worktree) -> list[str]:
     """The autostash files git will re-apply once its merge or rebase is done."""
     names = (os.path.join("rebase-merge", "autostash"), os.path.join("rebase-apply", "autostash"), "MERGE_AUTOSTASH")
     return [name for name in names if os.path.exists(os.path.join(worktree.git_dir, name))]
+
+
+# -- history: the config in many commits, one listing and one blob reader ------------------
+# What ``git.history`` (``validate --rev/--range``, pre-push, pre-receive, post-rewrite)
+# asks git. Every command here passes ``environ`` whole: in pre-receive it holds the
+# quarantine (GIT_QUARANTINE_PATH, GIT_OBJECT_DIRECTORY, GIT_ALTERNATE_OBJECT_DIRECTORIES),
+# where the pushed objects are until the hook accepts them. Replace refs are ignored: a
+# pushed or planted ``refs/replace/`` must not show git's history in place of the real one.
+HISTORY_PATHS = (STAGED_FOR, STAGED_FOR.split("/")[0])  # the config, and its folder (a symlink there)
+_HEX = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
+_NAMES = "%H%x00%h%x00%P%x00%s"
+
+
+def is_null(sha: str) -> bool:
+    """git's all-zero id: a ref that does not exist (a deletion, a new branch)."""
+    return bool(sha) and sha.strip("0") == ""
+
+
+def is_object_id(text: str) -> bool:
+    return _HEX.fullmatch(text) is not None
+
+
+class CommitName(NamedTuple):
+    commit: str  # the full id
+    short: str  # as git abbreviates it
+    parents: Tuple[str, ...]
+    subject: str
+
+
+class ConfigChange(NamedTuple):
+    """One commit's change of the config (or of its folder), as ``git log --raw`` says it."""
+
+    name: CommitName
+    path: str  # STAGED_FOR, or the folder when the folder itself changed (a symlink)
+    mode: str  # the new entry's mode: "100644", "120000" a symlink, "000000" deleted
+    blob: str  # the new blob, abbreviated as git printed it (``object_info`` names it in full)
+
+
+def _history_git(args: Sequence[str], cwd: Optional[str], environ: Mapping[str, str],
+                 input: Optional[bytes] = None) -> bytes:
+    proc = run_git(["--no-replace-objects", *args], cwd=cwd, input=input, environ=environ, check=False)
+    if proc.returncode != 0:
+        lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        first = lines[0].replace("fatal: ", "", 1) if lines else "failed"
+        raise GitError(f"git {args[0]}: {first}")
+    return proc.stdout
+
+
+def _name(fields: Sequence[str]) -> CommitName:
+    return CommitName(fields[0], fields[1], tuple(fields[2].split()), fields[3])
+
+
+def config_changes(revs: Sequence[str], cwd: Optional[str], environ: Mapping[str, str], *, walk: bool = True,
+                   ignore_missing: bool = False) -> List[ConfigChange]:
+    """Every commit of ``revs`` whose config differs from its first parent's, in one ``git log``.
+
+    ``walk``: ``revs`` is a range to walk, listed oldest first; otherwise the commits
+    named, in the order given. ``--full-history``: a commit on a merged side branch is
+    listed even when the merge ends up equal to one of its parents (a bad commit
+    followed by its fix still counts). A merge is compared with its first parent, so
+    a merge that brings a config counts as the commit that changed it; a root commit
+    against nothing.
+    """
+    order = ["--topo-order", "--reverse"] if walk else ["--no-walk=unsorted"]
+    missing = ["--ignore-missing"] if ignore_missing else []
+    out = _history_git(
+        ["log", "-z", "--no-show-signature", "--no-color", f"--format={_NAMES}", "--raw", "--no-renames", "--root",
+         "--full-history", "--diff-merges=first-parent", *order, *missing, *revs, "--",
+         *[_literal(p) for p in HISTORY_PATHS]],
+        cwd, environ).decode("utf-8", "surrogateescape")
+    tokens = out.split("\0")
+    changes: List[ConfigChange] = []
+    i = 0
+    while i < len(tokens):
+        head = tokens[i].lstrip("\n")
+        if not head:
+            i += 1
+            continue
+        if not is_object_id(head) or i + 3 >= len(tokens):
+            raise GitError("cannot read git's list of the config's changes")
+        name = _name([head, *tokens[i + 1:i + 4]])
+        i += 4
+        while i + 1 < len(tokens) and tokens[i].lstrip("\n").startswith(":"):
+            m = _RAW_ABBREV.fullmatch(tokens[i].lstrip("\n"))
+            if m is None:
+                raise GitError("cannot read git's list of the config's changes")
+            if tokens[i + 1] in HISTORY_PATHS:
+                changes.append(ConfigChange(name, tokens[i + 1], m.group(2), m.group(4)))
+            i += 2
+    return changes
+
+
+_RAW_ABBREV = re.compile(r":([0-7]{6}) ([0-7]{6}) ([0-9a-f]{4,64}) ([0-9a-f]{4,64}) ([A-Z][0-9]*)")
+
+
+def commit_names(revs: Sequence[str], cwd: Optional[str], environ: Mapping[str, str]) -> List[CommitName]:
+    """The commits ``revs`` name (a tag names its commit), in one ``git log --no-walk``."""
+    out = _history_git(["log", "-z", "--no-show-signature", "--no-color", f"--format={_NAMES}", "--no-walk=unsorted",
+                        *revs, "--"], cwd, environ).decode("utf-8", "surrogateescape")
+    fields = [f.lstrip("\n") for f in out.split("\0")]
+    return [_name(fields[i:i + 4]) for i in range(0, len(fields) - 3, 4)]
+
+
+def tree_config(commit: str, cwd: Optional[str], environ: Mapping[str, str]) -> Optional[Tuple[str, str, str]]:
+    """(path, mode, blob) of the config in ``commit``'s tree, or of its folder when that is not
+    a folder (a symlink); None when the commit has no config."""
+    out = _history_git(["ls-tree", "-z", "--full-tree", commit, "--", *[_literal(p) for p in HISTORY_PATHS]],
+                       cwd, environ).decode("utf-8", "surrogateescape")
+    for record in out.split("\0"):
+        meta, _, path = record.partition("\t")
+        fields = meta.split()
+        if path in HISTORY_PATHS and len(fields) == 3 and fields[1] != "tree":
+            return path, fields[0], fields[2]
+    return None
+
+
+class ObjectInfo(NamedTuple):
+    name: str  # the full id
+    kind: str  # blob, tree, commit, tag
+    size: int
+
+
+def object_info(names: Sequence[str], cwd: Optional[str], environ: Mapping[str, str]) -> List[Optional[ObjectInfo]]:
+    """What each of ``names`` is (an id, abbreviated or not, or ``REV:PATH``), from the
+    object's header alone (one ``cat-file --batch-check``); None for what does not exist."""
+    if not names:
+        return []
+    data = "".join(f"{n}\n" for n in names).encode("utf-8", "surrogateescape")
+    out = _history_git(["cat-file", "--batch-check=%(objectname) %(objecttype) %(objectsize)", "--buffer"],
+                       cwd, environ, input=data).decode("utf-8", "surrogateescape").split("\n")
+    found: List[Optional[ObjectInfo]] = []
+    for line in out[:len(names)]:
+        fields = line.split(" ")
+        ok = len(fields) == 3 and is_object_id(fields[0]) and fields[2].isdigit()
+        found.append(ObjectInfo(fields[0], fields[1], int(fields[2])) if ok else None)
+    if len(found) != len(names):
+        raise GitError("cannot read git's answer about the config's blobs")
+    return found
+
+
+_CHUNK = 64  # ids written before their contents are read: git never blocks on a full pipe
+
+
+def read_blobs(ids: Sequence[str], cwd: Optional[str], environ: Mapping[str, str],
+               limit: int) -> Iterator[Tuple[str, Optional[bytes]]]:
+    """(id, bytes) of each blob, in order, through one ``git cat-file --batch``; None for one
+    that is missing, not a blob or larger than ``limit`` (whose bytes are skipped, never kept).
+
+    Bounded: at most one blob of at most ``limit`` bytes is in memory at a time.
+    """
+    if not ids:
+        return
+    import subprocess
+
+    try:
+        proc = subprocess.Popen(["git", "--no-replace-objects", "cat-file", "--batch"], cwd=cwd,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                env=dict(environ))
+    except OSError as exc:
+        raise GitError(f"cannot run git: {exc}") from None
+    stdin, stdout = proc.stdin, proc.stdout
+    if stdin is None or stdout is None:  # never: both are pipes
+        raise GitError("cannot talk to git cat-file")
+    try:
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            stdin.write("".join(f"{i}\n" for i in chunk).encode("ascii"))
+            stdin.flush()
+            for sha in chunk:
+                header = stdout.readline().decode("ascii", "replace").split()
+                if len(header) == 2 and header[1] == "missing":
+                    yield sha, None
+                    continue
+                if len(header) != 3 or not header[2].isdigit():
+                    raise GitError(f"cannot read the blob {sha} from git")
+                size = int(header[2])
+                if header[1] != "blob" or size > limit:
+                    _skip(stdout, size + 1)
+                    yield sha, None
+                    continue
+                data = stdout.read(size + 1)
+                if len(data) != size + 1:
+                    raise GitError(f"cannot read the blob {sha} from git")
+                yield sha, data[:size]
+    finally:
+        stdin.close()
+        stdout.close()
+        proc.wait()
+
+
+def _skip(stream: IO[bytes], count: int) -> None:
+    while count > 0:
+        got = stream.read(min(count, 1 << 16))
+        if not got:
+            return
+        count -= len(got)
+
+
+def absolute_git_dir(cwd: Optional[str], environ: Mapping[str, str]) -> str:
+    """The git directory of the repository at ``cwd``, bare or not (one ``rev-parse`` at most)."""
+    given = environ.get("GIT_DIR")
+    if given:
+        return os.path.realpath(os.path.join(cwd or os.getcwd(), given))
+    found = locate(cwd, environ)
+    if found is not None:
+        return found.git_dir
+    out = _history_git(["rev-parse", "--absolute-git-dir"], cwd, environ).decode("utf-8", "surrogateescape")
+    return out[:-1] if out.endswith("\n") else out
+
+
+def config_values(prefix: str, cwd: Optional[str], environ: Mapping[str, str]) -> Dict[str, Optional[str]]:
+    """Every git config value under ``prefix.`` (names lowercased, as git compares them);
+    None for a key written without ``=`` (git's "true")."""
+    proc = run_git(["config", "-z", "--get-regexp", "^" + re.escape(prefix) + r"\."], cwd=cwd, environ=environ,
+                   check=False)
+    values: Dict[str, Optional[str]] = {}
+    for record in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        key, sep, value = record.partition("\n")
+        if key:
+            values[key.lower()] = value if sep else None
+    return values
+
+
+def repository(cwd: Optional[str], environ: Mapping[str, str]) -> Optional[Worktree]:
+    """The repository at ``cwd`` for what needs no working tree (``install --server``,
+    ``uninstall``): its worktree, or, for a bare repository, its git directory as the
+    root (where git runs). None outside any repository."""
+    found = find_worktree(cwd, environ)
+    if found is not None:
+        return found
+    folder = os.path.abspath(cwd or os.getcwd())
+    proc = run_git(["rev-parse", "--is-bare-repository", "--absolute-git-dir", "--git-common-dir"], cwd=folder,
+                   environ=repo_env(environ), check=False)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    if proc.returncode != 0 or len(lines) != 4 or lines[0] != "true":
+        return None
+    git_dir = os.path.realpath(lines[1])
+    return Worktree(git_dir, git_dir, os.path.realpath(os.path.join(folder, lines[2])))

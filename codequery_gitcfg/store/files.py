@@ -4,12 +4,10 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from typing import Any, Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
-from ..core import fmt
+from ..core.document import MAX_BYTES, Document, check_size
 from ..core.errors import ConfigError, ReadError
-from ..core.judge import parse
-from ..core.reader import MAX_BYTES
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -62,31 +60,16 @@ def read_bytes(path: str, root: Optional[str] = None) -> Tuple[bytes, os.stat_re
     finally:
         os.close(fd)
     data = b"".join(chunks)
-    if len(data) > MAX_BYTES:
-        raise ReadError(f"config file is larger than {MAX_BYTES} bytes (1 MiB)")
+    check_size(data)
     return data, st
 
 
-
-class Document:
-    """One file as read: its bytes, text, parsed data and the stat of what was read."""
-
-    __slots__ = ("data", "path", "raw", "stat", "text")
-
-    def __init__(self, path: str, raw: bytes, text: str, data: Dict[str, Any], st: os.stat_result) -> None:
-        self.path, self.raw, self.text, self.data, self.stat = path, raw, text, data, st
-
-    @property
-    def style(self) -> fmt.Style:
-        return fmt.detect(self.text, bom=self.raw.startswith(b"\xef\xbb\xbf"))
-
-
 def read(path: str, label: str | None = None, root: Optional[str] = None) -> Document:
-    """Strictly read ``path``; FileNotFoundError passes through for callers to decide."""
+    """Strictly read ``path`` into a Document labelled ``label`` (default: the path), with
+    the path and the stat of the bytes read; FileNotFoundError passes through for callers to decide."""
     name = label or path
     try:
         raw, st = read_bytes(path, root)
     except ConfigError as exc:
         raise type(exc)(exc.problems, name) from None
-    text, data = parse(raw, name)
-    return Document(path, raw, text, data, st)
+    return Document.parse(raw, name, path=path, stat=st)

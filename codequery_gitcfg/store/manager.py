@@ -1,15 +1,19 @@
 """ConfigManager: the drop-in for Code Query's ``storage/config_manager.py``."""
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import re
-from typing import Any, Callable, Dict, List, NamedTuple, Optional, Tuple
+import time
+from typing import Any, Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 from ..core import fmt, judge
-from ..core.defaults import DEFAULT_CONFIG, copy_json, deep_merge, defaults
-from ..core.errors import ConfigError, Problem
+from ..core.defaults import copy_json, deep_merge, defaults, with_defaults
+from ..core.document import Document
+from ..core.errors import ConfigError, GitBusyError, Problem
 from ..core.migrate import CURRENT_SCHEMA_VERSION, describe, kept_aliases, legacy_markers, migrate, to_file
-from ..core.schema import KNOWN_MODELS, SCHEMA_ID
+from ..core.schema import KNOWN_MODELS
 from . import cache, files, memo, owner
 from .locking import DEFAULT_TIMEOUT, hold
 from .paths import Held, Worktree, inside, swapped
@@ -20,6 +24,27 @@ _UNSET: Any = object()
 
 # Code Query's config module words every failure to load the file this way.
 LOAD_ERROR_PREFIX = "Error loading configuration: "
+
+# git holds <git dir>/index.lock while a command (merge, checkout, rebase, stash, commit -a)
+# rewrites the index and the working tree: a config written meanwhile is overwritten when
+# git writes its result. A write waits this long for the lock to go, then refuses.
+GIT_INDEX_LOCK = "index.lock"
+GIT_WAIT = 2.0
+GIT_WAIT_VAR = "CODEQUERY_GITCFG_GIT_WAIT"  # seconds, instead of GIT_WAIT
+
+
+def git_wait(environ: Mapping[str, str]) -> float:
+    try:
+        wait = float(environ.get(GIT_WAIT_VAR) or GIT_WAIT)
+    except ValueError:
+        return GIT_WAIT
+    return wait if math.isfinite(wait) and wait >= 0 else GIT_WAIT
+
+
+def run_by_git_holding_the_index(environ: Mapping[str, str]) -> bool:
+    """This process runs inside a git command that holds the index lock for it: a hook of
+    ``git commit -a`` or ``git commit -- path``, whose GIT_INDEX_FILE is the locked index."""
+    return environ.get("GIT_INDEX_FILE", "").endswith(".lock")
 
 
 def in_order(data: Any, order: Any) -> Any:
@@ -55,15 +80,15 @@ class Migration(NamedTuple):
     changes: List[str]  # what differs between the file before and after, for people
 
 
-def migration_of(text: str, data: Dict[str, Any], style: fmt.Style, *, contract: bool = False) -> Migration:
-    """What migrating this document would write: nothing unless there is something to do
-    (a pending migration; with ``contract``, aliases to drop) and its result is valid."""
-    verdict = judge.judge(data, text)
-    todo = verdict.pending or (contract and bool(kept_aliases(data)))
+def migration_of(doc: Document, *, contract: bool = False) -> Migration:
+    """What migrating this document would write, in its own style: nothing unless there is
+    something to do (a pending migration; with ``contract``, aliases to drop) and its result is valid."""
+    verdict = judge.judge(doc.data, doc.text)
+    todo = verdict.pending or (contract and bool(kept_aliases(doc.data)))
     if not todo or verdict.problems:
-        return Migration(verdict, text, None, [])
-    new = to_file(verdict.result.config, data, contract=contract)
-    return Migration(verdict, text, fmt.dump(new, style), describe(data, new))
+        return Migration(verdict, doc.text, None, [])
+    new = to_file(verdict.result.config, doc.data, contract=contract)
+    return Migration(verdict, doc.text, fmt.dump(new, doc.style), describe(doc.data, new))
 
 
 class ConfigManager:
@@ -71,16 +96,21 @@ class ConfigManager:
 
     ``finder`` locates the worktree of a folder (the git layer passes one);
     without a worktree the path is only resolved and the lock sits beside it.
+    ``inside_git``: the caller is a hook git runs while it holds the index lock (our
+    pre-commit hook), so writes do not wait for that lock to go.
     """
 
-    DEFAULT_CONFIG = DEFAULT_CONFIG
+    # The caller's own copy, as in Code Query's module: changing it changes nothing we merge.
+    DEFAULT_CONFIG = defaults()
     VALID_MODELS = sorted(KNOWN_MODELS)
 
     def __init__(self, config_path: str | os.PathLike[str], *, worktree: Optional[Worktree] = _UNSET,
-                 lock_timeout: float = DEFAULT_TIMEOUT, finder: Optional[Finder] = None) -> None:
+                 lock_timeout: float = DEFAULT_TIMEOUT, finder: Optional[Finder] = None,
+                 inside_git: bool = False) -> None:
         self.config_path = os.fspath(config_path)
         self._finder = finder
         self.lock_timeout = lock_timeout
+        self.inside_git = inside_git
         self._worktree = worktree
         self._held: Optional[Held] = None
         self._owners: Dict[str, Optional[Worktree]] = {}
@@ -116,8 +146,8 @@ class ConfigManager:
         self._held.forget()
         return read(self.path, root)
 
-    def _document(self) -> files.Document:
-        doc: files.Document = self._read(lambda path, root: files.read(path, self.config_path, root))
+    def _document(self) -> Document:
+        doc: Document = self._read(lambda path, root: files.read(path, self.config_path, root))
         return doc
 
     @property
@@ -157,8 +187,8 @@ class ConfigManager:
             config = memo.recall(kept, content)
             if config is not None:
                 return config
-        text, data = judge.parse(raw, self.config_path)
-        verdict = judge.judge(data, text)
+        doc = Document.parse(raw, self.config_path)
+        verdict = judge.judge(doc.data, doc.text)
         config = judge.runtime(verdict, self.config_path)
         if kept and judge.quiet(verdict):
             memo.keep(kept, content, config)
@@ -196,7 +226,7 @@ class ConfigManager:
             doc = self._document()
         except FileNotFoundError:
             return defaults()
-        return deep_merge(DEFAULT_CONFIG, doc.data)
+        return with_defaults(doc.data)
 
     def validate_config(self, config: Dict[str, Any]) -> Dict[str, Any]:
         return judge.runtime(judge.judge(config))
@@ -231,9 +261,9 @@ class ConfigManager:
         ``migrated`` hears the migration's changes once the write is done, when the
         file was in an old shape (the write migrates it too).
         """
-        with hold(self.lock_path, self.lock_timeout):
+        with self._writing():
             try:
-                doc: Optional[files.Document] = self._document()
+                doc: Optional[Document] = self._document()
             except FileNotFoundError:
                 doc = None
             if doc is not None:
@@ -243,14 +273,14 @@ class ConfigManager:
             legacy = doc is not None and bool(legacy_markers(doc.data))
             # The change is made on the canonical shape (to_file puts the kept aliases back,
             # equal to their twins). A hand-written {"dataset_name": "x"} already means the
-            # same under version 2: an edit of it must not grow into a migration.
+            # same in the current shape: an edit of it must not grow into a migration.
             canonical = doc is not None and (legacy or bool(kept_aliases(doc.data)))
             if doc is None:
                 data = self._default_file_values()
             else:
                 data = migrate(doc.data).config if canonical else copy_json(doc.data)
             change(data)
-            self._check(data, strict)
+            self._check(data, strict, doc.text if doc else None)
             self._write(to_file(data, doc.data if doc else None), doc.style if doc else fmt.Style())
         if migrated is not None and legacy and doc is not None:
             migrated(describe(doc.data, to_file(migrate(doc.data).config, doc.data)))
@@ -263,18 +293,18 @@ class ConfigManager:
         (``Migration.verdict`` says why not). Unreadable files raise."""
         if not write:
             return self._migration(self._document(), write=False, contract=contract)
-        with hold(self.lock_path, self.lock_timeout):
+        with self._writing():
             return self._migration(self._document(), write=True, contract=contract)
 
-    def _migration(self, doc: files.Document, *, write: bool, contract: bool) -> Migration:
-        migration = migration_of(doc.text, doc.data, doc.style, contract=contract)
+    def _migration(self, doc: Document, *, write: bool, contract: bool) -> Migration:
+        migration = migration_of(doc, contract=contract)
         if write and migration.after is not None:
             self._write_bytes(migration.after)
         return migration
 
     def save_config(self, config: Dict[str, Any]) -> None:
         data = migrate(config).config
-        with hold(self.lock_path, self.lock_timeout):
+        with self._writing():
             self._check(data, strict=False)
             style, previous = self._current()
             # The file's own key order: ``save_config(load_config())`` comes in the order
@@ -294,16 +324,18 @@ class ConfigManager:
 
         self.update(set_mode)
 
-    def create_default_config(self, dataset_name: Optional[str] = None) -> bool:
+    def create_default_config(self, dataset_name: Optional[str] = None, *, schema_ref: Optional[str] = None) -> bool:
         """Write a valid default file; never overwrites one. True if it was created.
 
-        It starts with the ``$schema`` hint, so an editor that knows the schema
-        completes and checks the file as it is edited.
+        ``schema_ref``: the ``$schema`` hint it starts with, a path relative to the file
+        where a copy of the schema is (``init --schema``), so that an editor completes and
+        checks the file as it is edited. None writes none: no address serves the schema.
         """
-        with hold(self.lock_path, self.lock_timeout):
+        hint = {"$schema": schema_ref} if schema_ref else {}
+        with self._writing():
             if os.path.lexists(self.path):
                 return False
-            self._write({"$schema": SCHEMA_ID, **self._default_file_values(dataset_name)}, fmt.Style())
+            self._write({**hint, **self._default_file_values(dataset_name)}, fmt.Style())
             return True
 
     def _default_file_values(self, dataset_name: Optional[str] = None) -> Dict[str, Any]:
@@ -311,10 +343,10 @@ class ConfigManager:
         folder = wt.root if wt else os.path.dirname(os.path.dirname(os.path.abspath(self.config_path)))
         values = {"schema_version": CURRENT_SCHEMA_VERSION,
                   "dataset_name": dataset_name or dataset_name_from(os.path.basename(folder))}
-        return deep_merge(values, {k: v for k, v in DEFAULT_CONFIG.items() if k != "dataset_name"})
+        return deep_merge(values, {k: v for k, v in defaults().items() if k != "dataset_name"})
 
-    def _check(self, data: Dict[str, Any], strict: bool) -> None:
-        judge.check_writable(data, strict=strict, filename=self.config_path)
+    def _check(self, data: Dict[str, Any], strict: bool, text: Optional[str] = None) -> None:
+        judge.check_writable(data, strict=strict, filename=self.config_path, text=text)
 
     def _current(self) -> Tuple[fmt.Style, Optional[Dict[str, Any]]]:
         """The formatting and values of the file being replaced (its aliases are kept)."""
@@ -332,8 +364,39 @@ class ConfigManager:
         the caller holds the lock."""
         self._write_bytes(data)
 
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The lock of a read-modify-write, taken once no git command is writing this worktree."""
+        self._git_idle(git_wait(os.environ))
+        with hold(self.lock_path, self.lock_timeout):
+            yield
+
+    def _git_idle(self, wait: float) -> None:
+        """Return once git's index lock is gone, waiting at most ``wait`` seconds; else refuse.
+
+        Checked before the read and again right before the replace: a git command that
+        started in between refuses the write at once (what was read may be git's old
+        state). A process git runs while it holds the lock is part of that command."""
+        if self.inside_git or run_by_git_holding_the_index(os.environ):
+            return
+        wt = self._owner(self.path)
+        if wt is None:
+            return
+        lock = os.path.join(wt.git_dir, GIT_INDEX_LOCK)
+        deadline = time.monotonic() + wait
+        while os.path.lexists(lock):
+            if time.monotonic() >= deadline:
+                still = f", still after {wait:g} s" if wait else ""
+                raise GitBusyError(
+                    f"not written: a git command is running in this repository ({lock} exists{still}), "
+                    "and would overwrite the change when it writes its result; run this again once it is done "
+                    f"(if no git command is running, one that crashed left the lock: remove {lock})",
+                    self.config_path)
+            time.sleep(0.05)
+
     def _write_bytes(self, data: bytes) -> None:
         path = self.path
+        self._git_idle(0)
         owner.makedirs(os.path.dirname(path))
         from . import atomic  # noqa: PLC0415 -- writes only: a read in a new process never pays for tempfile
 

@@ -7,9 +7,12 @@ The key of a whole memo is everything that can change a verdict: our version,
 the bytes of the schema and of every module of the judging core (the generated
 fast validator included), and the installed jsonschema.
 
-Three files sit in ``<git dir>/codequery-gitcfg/``:
+Three memos sit in ``<git dir>/codequery-gitcfg/``:
 
-- ``valid-blobs``: staged blob ids that passed the gate;
+- ``valid-blobs``: blob ids that passed the gate: staged blobs pre-commit passed or
+  migrated, committed ones post-commit passed, and the results the merge driver
+  wrote (``blob_id``, computed as git does). The hook scripts read it too, from the
+  shell (hooks/hook.sh), under the key in ``hook-rules``;
 - ``valid-content``: ids of effective configs with environment overrides applied
   that passed (their sorted JSON): an entry is only a hint that the data just
   built already passed, never a source of values;
@@ -21,6 +24,10 @@ Three files sit in ``<git dir>/codequery-gitcfg/``:
   It is believed only when it is ours (a regular file of our user, in a real
   folder) and every one of the three matches the bytes just read, so a
   same-size rewrite, a torn write or a planted entry is rebuilt, never served.
+
+``install`` adds ``hook-rules`` in the common git dir's folder (``write_hook_rules``):
+the rules key the hooks' Python computes, and the files it is computed from, so that
+a post-commit hook can find a blob in ``valid-blobs`` without starting Python.
 
 A memo that is not a regular file of ours, is under other rules, is truncated,
 too long or unreadable is ignored and started again; reads take no lock (a
@@ -41,7 +48,7 @@ from .owner import makedirs
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, Mapping, Optional
+    from typing import Any, Callable, Dict, List, Mapping, Optional
 
 LIMIT = 64 * 1024
 FOLDER = "codequery-gitcfg"
@@ -101,32 +108,141 @@ class Verdicts:
             remember(self.path, key)
 
 
-def _package_origin(name: str) -> str:
+def _package_file(name: str) -> Optional[str]:
     # Where ``import name`` would find the package, without importing it (or
     # importlib.util, which costs more than this whole key on a hit).
     for entry in sys.path:
         origin = os.path.join(entry or os.curdir, name, "__init__.py")
-        try:
-            st = os.stat(origin)
-        except OSError:
-            continue
-        return f"{os.path.abspath(origin)} {st.st_size} {st.st_mtime_ns}"
-    return f"{name} missing"
+        if os.path.exists(origin):
+            return origin
+    return None
+
+
+def _package_origin(name: str) -> str:
+    origin = _package_file(name)
+    try:
+        st = os.stat(origin) if origin else None
+    except OSError:
+        st = None
+    if origin is None or st is None:
+        return f"{name} missing"
+    return f"{os.path.abspath(origin)} {st.st_size} {st.st_mtime_ns}"
+
+
+def _core_dir() -> str:
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "core")
+
+
+def _core_files(core: str) -> List[str]:
+    return [name for name in sorted(os.listdir(core)) if name.endswith((".py", ".json"))]
+
+
+def _compute_key() -> str:
+    digest = _sha256(__version__.encode())
+    core = _core_dir()
+    for name in _core_files(core):
+        with open(os.path.join(core, name), "rb") as f:
+            digest.update(name.encode() + b"\0" + f.read())
+    digest.update(_package_origin("jsonschema").encode("utf-8", "surrogateescape") + b"\0")
+    return "rules " + str(digest.hexdigest())
 
 
 def rules_key() -> str:
     """Changes whenever the code, the schema or either validator may have changed."""
     global _key
     if _key is None:
-        digest = _sha256(__version__.encode())
-        core = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "core")
-        for name in sorted(os.listdir(core)):
-            if name.endswith((".py", ".json")):
-                with open(os.path.join(core, name), "rb") as f:
-                    digest.update(name.encode() + b"\0" + f.read())
-        digest.update(_package_origin("jsonschema").encode("utf-8", "surrogateescape") + b"\0")
-        _key = "rules " + digest.hexdigest()
+        _key = _compute_key()
     return _key
+
+
+# -- blob ids, as git names the bytes it stores -----------------------------------------
+def _sha1_factory() -> Callable[..., Any]:
+    # The builtin SHA-1, as _sha256_factory: hashlib would load OpenSSL for one digest.
+    try:
+        from _sha1 import sha1  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+    except ImportError:
+        from hashlib import sha1  # noqa: PLC0415
+    return sha1  # type: ignore[no-any-return,unused-ignore]
+
+
+def blob_id(data: bytes, object_format: str = "sha1") -> str:
+    """The id git gives ``data`` stored as a blob (``git hash-object``), in the repository's
+    object format (``sha1`` or ``sha256``, ``extensions.objectFormat``)."""
+    if object_format not in ("sha1", "sha256"):
+        raise ValueError(f"unknown object format {object_format!r}")
+    digest = _sha1_factory()() if object_format == "sha1" else _sha256()
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return str(digest.hexdigest())
+
+
+# -- what the hook scripts may believe without starting Python --------------------------
+HOOK_RULES = "hook-rules"
+_END = "end"
+
+
+def rules_inputs() -> List[str]:
+    """Every file and folder whose change can change ``rules_key()`` in this process: the
+    core's files and their folder, the jsonschema that would be imported and its folder,
+    and each folder of ``sys.path`` (installing or removing any package there, ours and
+    jsonschema included, changes it). Absolute paths, in a stable order."""
+    core = _core_dir()
+    found = [core] + [os.path.join(core, name) for name in _core_files(core)]
+    origin = _package_file("jsonschema")
+    if origin is not None:
+        found += [os.path.abspath(origin), os.path.dirname(os.path.abspath(origin))]
+    found += [entry for entry in sys.path if os.path.isabs(entry) and os.path.exists(entry)]
+    try:
+        import site  # noqa: PLC0415 -- only when the hooks are installed
+
+        user_site = site.getusersitepackages() if site.ENABLE_USER_SITE else None
+    except (ImportError, AttributeError):
+        user_site = None
+    if user_site and not os.path.exists(user_site):
+        # A user site made later would join sys.path: the nearest folder that exists changes then.
+        while not os.path.exists(user_site) and os.path.dirname(user_site) != user_site:
+            user_site = os.path.dirname(user_site)
+        found.append(user_site)
+    return list(dict.fromkeys(found))
+
+
+def write_hook_rules(path: str, python: str) -> bool:
+    """Write the stamp that lets the hook scripts answer "valid" from the shell (hooks/hook.sh,
+    ``known_valid``): which Python it is for, the rules key that Python computes now, and
+    ``rules_inputs()``. The shell believes a memo entry only under that key, and only while
+    the stamp is newer than every input (``test -nt``: a same-tick change fails it too).
+
+    The key is computed again once the stamp is written: a change between the two
+    computations removes the stamp, and any later change is newer than it. False (and no
+    stamp) when it cannot be written or a path holds a newline (the shell reads lines).
+    """
+    key = _compute_key()
+    inputs = rules_inputs()
+    if "\n" in python or any("\n" in entry for entry in inputs):
+        remove_hook_rules(path)
+        return False
+    text = f"python {python}\n{key}\n" + "".join(f"{entry}\n" for entry in inputs) + f"{_END}\n"
+    try:
+        folder = os.path.dirname(path)
+        makedirs(folder)
+        if os.path.islink(folder):
+            return False
+        from .atomic import write_atomic  # noqa: PLC0415 -- install only
+
+        write_atomic(path, text.encode("utf-8", "surrogateescape"))
+    except OSError:
+        return False
+    if _compute_key() != key or rules_inputs() != inputs:
+        remove_hook_rules(path)
+        return False
+    return True
+
+
+def remove_hook_rules(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
 
 
 def _read_bytes(path: str) -> bytes:

@@ -13,7 +13,7 @@ from codequery_gitcfg.cli import guard
 from codequery_gitcfg.cli.main import main
 from codequery_gitcfg.core.errors import EXIT_INTERNAL, ConfigError
 
-from test_hooks_helpers import CONFIG, install, run_git
+from support.hooks import CONFIG, install, run_git
 
 
 def _boom() -> int:

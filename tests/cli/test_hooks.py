@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
 
-from conftest import LEGACY_AUTO, VALID
-from test_hooks_helpers import CONFIG, cli
+from support.hooks import CONFIG, cli
+from support.repos import LEGACY_AUTO, VALID
 
 
 def test_migrate_fixer_exits_1_when_it_rewrote(repo: Path, write_config: Callable[..., Path]) -> None:
@@ -16,7 +17,7 @@ def test_migrate_fixer_exits_1_when_it_rewrote(repo: Path, write_config: Callabl
     code, out, err = cli(repo, "hook", "migrate", CONFIG)
     assert code == 1
     assert out == ""
-    assert "migrated to schema version 2" in err
+    assert f"migrated to {CURRENT_VERSION_NAME}" in err
     assert json.loads(target.read_text())["processing"] == {"mode": "auto"}
     assert cli(repo, "hook", "migrate", CONFIG)[:2] == (0, "")  # nothing left to do
 
@@ -44,7 +45,7 @@ def test_skip_variable_covers_every_hook_command(repo: Path, write_config: Calla
 
 
 def test_unknown_hook_is_a_usage_error(repo: Path) -> None:
-    code, _, err = cli(repo, "hook", "pre-push")
+    code, _, err = cli(repo, "hook", "pre-rebase")
     assert code == 2 and "invalid choice" in err
 
 

@@ -1,4 +1,4 @@
-"""The command line (SPEC 5): commands, exit codes, output format."""
+"""The command line (README: "Command line"): commands, exit codes, output format."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from typing import Callable
 import pytest
 from codequery_gitcfg.cli.main import main
 
-from conftest import LEGACY_AUTO, VALID, git
+from support.repos import LEGACY_AUTO, VALID, git
 
 Capture = pytest.CaptureFixture[str]
 

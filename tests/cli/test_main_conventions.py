@@ -9,11 +9,12 @@ from typing import Any, Callable
 
 import pytest
 from codequery_gitcfg import ConfigManager
-from codequery_gitcfg.cli import output
 from codequery_gitcfg.cli.main import build_parser, main
+from codequery_gitcfg.core import report
+from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
 from codequery_gitcfg.git import hooks
 
-from conftest import LEGACY_AUTO, LEGACY_CAMEL, VALID, git
+from support.repos import LEGACY_AUTO, LEGACY_CAMEL, VALID, git
 
 Capture = pytest.CaptureFixture[str]
 CONFIG = ".code-query/config.json"
@@ -124,7 +125,7 @@ def test_set_on_a_legacy_file_says_it_migrated_it(in_repo: Path, write_config: C
     path = write_config(LEGACY_AUTO)
     assert main(["set", "processing.batch_size", "3"]) == 0
     err = capsys.readouterr().err
-    assert err.startswith(f"{CONFIG}: migrated to schema version 2 first (to set processing.batch_size):\n  - ")
+    assert err.startswith(f"{CONFIG}: migrated to {CURRENT_VERSION_NAME} first (to set processing.batch_size):\n  - ")
     assert json.loads(path.read_text())["processing"] == {"mode": "auto", "batch_size": 3}
     assert main(["set", "processing.batch_size", "4"]) == 0
     assert capsys.readouterr().err == ""  # current now: nothing to say
@@ -146,7 +147,7 @@ def test_read_only_commands_read_a_file_named_outside(in_repo: Path, tmp_path: P
     outside.write_text(json.dumps(LEGACY_AUTO))
     assert main(["validate", str(outside)]) == 1
     assert capsys.readouterr().err == (
-        f"{outside}:1:1: pending migration to schema version 2 (legacy keys: auto_process); "
+        f"{outside}:1:1: pending migration to {CURRENT_VERSION_NAME} (legacy keys: auto_process); "
         f"run `codequery-gitcfg migrate {outside}` to fix it\n")
     assert main(["show", "--file", str(outside)]) == 0
     assert "auto_process = true" in capsys.readouterr().out
@@ -288,7 +289,7 @@ def test_dash_reads_standard_input(in_repo: Path, capsys: Capture, monkeypatch: 
     out, err = capsys.readouterr()
     assert json.loads(out) == {"schema_version": 2, "dataset_name": "project",
                                "model": "claude-3-5-sonnet-20240620", "processing": {"mode": "auto"}}
-    assert err.startswith("<stdin>: migrated to schema version 2:\n")
+    assert err.startswith(f"<stdin>: migrated to {CURRENT_VERSION_NAME}:\n")
     feed(LEGACY_AUTO)
     assert main(["show", "--effective", "--origin", "-"]) == 0
     assert 'processing.mode = "auto"    (<stdin>:1 (from auto_process))\n' in capsys.readouterr().out
@@ -300,14 +301,14 @@ class _Tty(io.StringIO):
 
 
 def test_colour_only_on_a_tty_and_never_with_no_color() -> None:
-    assert output.colour_wanted(_Tty(), {}) is True
-    assert output.colour_wanted(_Tty(), {"NO_COLOR": "1"}) is False
-    assert output.colour_wanted(io.StringIO(), {}) is False
+    assert report.colour_wanted(_Tty(), {}) is True
+    assert report.colour_wanted(_Tty(), {"NO_COLOR": "1"}) is False
+    assert report.colour_wanted(io.StringIO(), {}) is False
     from codequery_gitcfg.core.errors import Problem
 
-    line = output.TextOutput(colour=True).render(Problem("model", "bad", 3, 12), "c.json")
+    line = report.TextOutput(colour=True).render(Problem("model", "bad", 3, 12), "c.json")
     assert line == "\x1b[1mc.json:3:12\x1b[0m: \x1b[31mmodel\x1b[0m: bad"
-    assert output.TextOutput().render(Problem("model", "bad", 3, 12), "c.json") == "c.json:3:12: model: bad"
+    assert report.TextOutput().render(Problem("model", "bad", 3, 12), "c.json") == "c.json:3:12: model: bad"
 
 
 # -- messages -------------------------------------------------------------------------
@@ -329,7 +330,7 @@ def test_under_the_framework_validate_names_the_fixer_hook(in_repo: Path, write_
     monkeypatch.setenv("PRE_COMMIT", "1")
     assert main(["validate", CONFIG]) == 1
     assert capsys.readouterr().err == (
-        f"{CONFIG}:1:1: pending migration to schema version 2 (legacy keys: auto_process); "
+        f"{CONFIG}:1:1: pending migration to {CURRENT_VERSION_NAME} (legacy keys: auto_process); "
         f"run `pre-commit run codequery-config-migrate --files {CONFIG}` to fix it\n")
 
 
@@ -348,7 +349,7 @@ def test_framework_post_merge_acts_only_when_the_pull_touched_the_config(
     git(repo, "update-ref", "ORIG_HEAD", "HEAD~2")  # this pull brought the config
     assert hooks.run("post-merge", [], {**os.environ, "PRE_COMMIT": "1"}, str(repo)) == 0
     assert json.loads(path.read_text())["processing"] == {"mode": "auto"}
-    assert "migrated .code-query/config.json to schema version 2 after the merge" in capsys.readouterr().err
+    assert f"migrated .code-query/config.json to {CURRENT_VERSION_NAME} after the merge" in capsys.readouterr().err
 
 
 def test_legacy_camel_fixture_is_what_the_origin_test_reads() -> None:

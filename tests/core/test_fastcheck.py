@@ -21,7 +21,7 @@ from codequery_gitcfg.core.schema import FAST_ENTRY, _get_validator, check, fast
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from test_rules import CASES
+from support.rules import CASES
 
 GENERATED = Path(schema_mod.__file__).with_name("_fastcheck.py")
 

@@ -1,23 +1,34 @@
-"""Migration (SPEC 2.2): the version table, purity, idempotence, reports and rewrites."""
+"""Migration (README: "Migration notes"): the version table, purity, idempotence, reports and rewrites."""
 from __future__ import annotations
 
 import copy
-import json
-from pathlib import Path
 from typing import Any, Dict
 
 import pytest
-from codequery_gitcfg import CURRENT_SCHEMA_VERSION, ConfigError, ConfigManager, ConfigMigrator
-from codequery_gitcfg.cli.main import main
-from codequery_gitcfg.core.errors import NewerVersionError
-from codequery_gitcfg.core.migrate import legacy_markers, migrate
+from codequery_gitcfg import CURRENT_SCHEMA_VERSION, ConfigManager, ConfigMigrator
+from codequery_gitcfg.core import judge
+from codequery_gitcfg.core import migrate as migrate_mod
+from codequery_gitcfg.core.errors import (
+    ConfigError,
+    NewerVersionError,
+    Problem,
+)
+from codequery_gitcfg.core.migrate import (
+    describe,
+    kept_aliases,
+    legacy_markers,
+    migrate,
+    mismatches,
+    step,
+    to_file,
+    twin_value,
+)
 
-from conftest import LEGACY_AUTO, LEGACY_CAMEL, git
+from support.repos import LEGACY_AUTO, LEGACY_CAMEL
 
 
 def test_current_version_is_2() -> None:
     assert CURRENT_SCHEMA_VERSION == 2 == ConfigMigrator.CURRENT_SCHEMA_VERSION
-
 
 @pytest.mark.parametrize("config,version", [
     ({"dataset_name": "x"}, 0),
@@ -36,12 +47,10 @@ def test_detect_version(config: Dict[str, Any], version: int) -> None:
     assert ConfigMigrator.detect_version(config) == version
     assert ConfigMigrator._detect_version(config) == version
 
-
 def test_minimal_file_is_version_0_and_migrates_per_table() -> None:
     assert ConfigMigrator.migrate_config({"dataset_name": "x"}) == {
         "schema_version": 2, "dataset_name": "x", "processing": {"mode": "manual"}}
     assert not legacy_markers({"dataset_name": "x"})
-
 
 def test_camel_case_file_from_create_project_config() -> None:
     result = ConfigMigrator.migrate_with_changes(copy.deepcopy(LEGACY_CAMEL))
@@ -60,23 +69,19 @@ def test_camel_case_file_from_create_project_config() -> None:
         assert needle in joined
     ConfigManager("unused.json").validate_config(result.config)
 
-
 def test_dataset_name_alone_when_no_main() -> None:
     assert migrate({"datasetName": "solo"}).config["dataset_name"] == "solo"
-
 
 def test_snake_key_wins_over_camel_duplicate_and_is_reported() -> None:
     result = migrate({"dataset_name": "snake", "datasetName": "camel"})
     assert result.config["dataset_name"] == "snake"
     assert any("dropped datasetName ('camel')" in c for c in result.changes)
 
-
 @pytest.mark.parametrize("auto,mode", [(True, "auto"), (False, "manual")])
 def test_auto_process(auto: bool, mode: str) -> None:
     result = migrate({"dataset_name": "x", "auto_process": auto})
     assert result.config == {"schema_version": 2, "dataset_name": "x", "processing": {"mode": mode}}
     assert f"moved auto_process: {str(auto).lower()} to processing.mode '{mode}'" in result.changes
-
 
 def test_existing_processing_kept_and_explicit_mode_wins_reported() -> None:
     config = {"dataset_name": "x", "auto_process": True, "processing": {"mode": "manual", "batch_size": 9}}
@@ -85,30 +90,18 @@ def test_existing_processing_kept_and_explicit_mode_wins_reported() -> None:
     assert "auto_process" not in result.config
     assert any("kept processing.mode 'manual', which wins" in c for c in result.changes)
 
-
 def test_existing_processing_without_mode_gets_it() -> None:
     result = migrate({"dataset_name": "x", "auto_process": True, "processing": {"batch_size": 9}})
     assert result.config["processing"] == {"batch_size": 9, "mode": "auto"}
-
 
 def test_non_boolean_auto_process_is_refused() -> None:
     with pytest.raises(ConfigError, match="auto_process must be a boolean"):
         migrate({"dataset_name": "x", "auto_process": "yes"})
 
-
 @pytest.mark.parametrize("version", [3, 99])
 def test_newer_version_is_refused(version: int) -> None:
     with pytest.raises(NewerVersionError, match="written by a newer codequery-gitcfg"):
         ConfigMigrator.migrate_config({"dataset_name": "x", "schema_version": version})
-
-
-def test_newer_version_file_untouched_by_cli(in_repo: Path, write_config: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_config({"dataset_name": "x", "schema_version": 3, "auto_process": True})
-    before = path.read_bytes()
-    assert main(["migrate"]) == 1
-    assert "written by a newer codequery-gitcfg" in capsys.readouterr().err
-    assert path.read_bytes() == before
-
 
 @pytest.mark.parametrize("config", [LEGACY_CAMEL, LEGACY_AUTO, {"dataset_name": "x"},
                                     {"dataset_name": "x", "auto_process": True, "processing": {"mode": "manual"}}])
@@ -121,7 +114,6 @@ def test_pure_and_idempotent(config: Dict[str, Any]) -> None:
     once.config["x"] = 1
     assert "x" not in config
 
-
 def test_step_functions_are_pure() -> None:
     from codequery_gitcfg.core.migrate import step
 
@@ -133,7 +125,6 @@ def test_step_functions_are_pure() -> None:
     assert out2 == {"dataset_name": "a", "processing": {"mode": "manual"}}
     assert ConfigMigrator._migrate_v0_to_v1(config) == out
     assert ConfigMigrator._migrate_v1_to_v2(out) == out2
-
 
 def test_from_version_argument_overrides_detection() -> None:
     # Detected as version 2 (a processing section): nothing to do...
@@ -152,131 +143,280 @@ def test_from_version_argument_overrides_detection() -> None:
     assert migrate(legacy, from_version=0).from_version == 0
     assert ConfigMigrator.migrate_config(config, from_version=2) == config
 
+# -- each step of the table: the shape it produces (describe() is the one report of changes) ------
+@pytest.mark.parametrize(("config", "expected", "changes"), [
+    ({"datasetName": "a"}, {"dataset_name": "a", "auto_process": False},
+     ["renamed datasetName to dataset_name", "added auto_process: false"]),
+    ({"excludePatterns": ["x"], "dataset_name": "a"}, {"exclude_patterns": ["x"], "dataset_name": "a", "auto_process": False},
+     ["renamed excludePatterns to exclude_patterns", "added auto_process: false"]),
+    # the twin after the alias: the alias goes, and a different value is reported
+    ({"datasetName": "a", "dataset_name": "b", "auto_process": True},
+     {"dataset_name": "b", "auto_process": True}, ["dropped datasetName ('a'): dataset_name is already set"]),
+    # the twin before the alias, equal: nothing to report
+    ({"dataset_name": "a", "datasetName": "a", "auto_process": True},
+     {"dataset_name": "a", "auto_process": True}, []),
+    ({"mainDatasetName": "m", "datasetName": "d"}, {"dataset_name": "m", "auto_process": False},
+     ["dropped datasetName ('d'): mainDatasetName wins", "renamed mainDatasetName to dataset_name",
+      "added auto_process: false"]),
+    ({"worktreeInfo": {"isWorktree": True, "datasetNote": "n"}, "version": "1.0", "auto_process": False},
+     {"worktree": {"is_worktree": True}, "auto_process": False},
+     ["renamed worktreeInfo to worktree", "dropped worktreeInfo.datasetNote (derived text)",
+      "renamed worktree.isWorktree to worktree.is_worktree", "dropped version '1.0' (replaced by schema_version)"]),
+    # worktreeInfo beside an equal worktree: dropped silently; a different one is reported
+    ({"worktreeInfo": {"isWorktree": True}, "worktree": {"is_worktree": True}, "auto_process": True},
+     {"worktree": {"is_worktree": True}, "auto_process": True}, []),
+    ({"worktreeInfo": {"isWorktree": False}, "worktree": {"is_worktree": True}, "auto_process": True},
+     {"worktree": {"is_worktree": True}, "auto_process": True},
+     ["dropped worktreeInfo ({'isWorktree': False}): worktree is already set"]),
+])
+def test_v0_step(config: Dict[str, Any], expected: Dict[str, Any], changes: list[str]) -> None:
+    assert step(0, config) == expected
+    assert ConfigMigrator._migrate_v0_to_v1(config) == expected
+    # The step reports nothing itself: whatever it changed, describe() says.
+    assert describe(config, expected) or not changes
 
-# -- rewriting files -----------------------------------------------------------------------
+@pytest.mark.parametrize(("config", "expected", "changes"), [
+    ({"auto_process": True, "dataset_name": "a"}, {"processing": {"mode": "auto"}, "dataset_name": "a"},
+     ["moved auto_process: true to processing.mode 'auto'"]),
+    ({"auto_process": False, "processing": {"batch_size": 2}}, {"processing": {"batch_size": 2, "mode": "manual"}},
+     ["moved auto_process: false to processing.mode 'manual'"]),
+    ({"auto_process": True, "processing": {"mode": "manual"}}, {"processing": {"mode": "manual"}},
+     ["removed auto_process: true; kept processing.mode 'manual', which wins"]),
+    ({"auto_process": True, "processing": {"mode": "auto"}}, {"processing": {"mode": "auto"}},
+     ["removed auto_process: true (processing.mode is already 'auto')"]),
+    ({"dataset_name": "a"}, {"dataset_name": "a"}, []),
+])
+def test_v1_step(config: Dict[str, Any], expected: Dict[str, Any], changes: list[str]) -> None:
+    assert step(1, config) == expected
+    assert ConfigMigrator._migrate_v1_to_v2(config) == expected
+    assert describe(config, expected) or not changes
 
-CAMEL_TEXT = """{
-  "datasetName": "project_feature",
-  "mainDatasetName": "project",
-  "excludePatterns": [
-    "*.test.js",
-    "node_modules/*"
-  ],
-  "createdAt": "2024-05-01T10:00:00",
-  "version": "1.1.0",
-  "worktreeInfo": {
-    "isWorktree": true,
-    "branch": "feature",
-    "mainDatasetName": "project",
-    "datasetNote": "Worktree dataset derived from project"
-  }
-}
-"""
+def test_the_migrator_passes_from_version_through() -> None:
+    config = {"dataset_name": "x", "processing": {"mode": "auto"}}
+    assert "schema_version" not in ConfigMigrator.migrate_config(config)
+    assert ConfigMigrator.migrate_config(config, from_version=1)["schema_version"] == 2
+    assert ConfigMigrator.migrate_with_changes(config, from_version=1).from_version == 1
+    assert ConfigMigrator.migrate_with_changes(config).from_version == 2
+
+# -- the file form ---------------------------------------------------------------------------------
+def test_to_file_puts_a_kept_alias_before_its_new_twin() -> None:
+    previous = {"datasetName": "a", "other": 1}
+    canonical = {"schema_version": 2, "dataset_name": "a", "other": 1}
+    assert list(to_file(canonical, previous)) == ["schema_version", "datasetName", "dataset_name", "other"]
+
+def test_to_file_keeps_the_order_of_a_pair_already_in_the_file() -> None:
+    previous = {"dataset_name": "a", "x": 1, "datasetName": "a"}
+    canonical = {"dataset_name": "b", "x": 1}
+    out = to_file(canonical, previous)
+    assert list(out) == ["dataset_name", "datasetName", "x"]
+    assert out["datasetName"] == out["dataset_name"] == "b"  # the alias follows its twin's new value
+
+def test_to_file_drops_an_alias_whose_twin_is_gone_and_contract_drops_all() -> None:
+    previous = {"dataset_name": "a", "datasetName": "a", "createdAt": "t", "created_at": "t"}
+    canonical = {"dataset_name": "a"}
+    assert to_file(canonical, previous) == {"datasetName": "a", "dataset_name": "a"}
+    assert to_file(canonical, previous, contract=True) == {"dataset_name": "a"}
+    assert to_file(canonical, None) == {"dataset_name": "a"}
+    nested = {"worktree": {"branch": "b"}}
+    copied = to_file(nested, None)
+    copied["worktree"]["branch"] = "changed"
+    assert nested == {"worktree": {"branch": "b"}}  # never shares a mutable value
+
+def test_to_file_keeps_only_the_dataset_alias_readers_resolve() -> None:
+    previous = {"mainDatasetName": "m", "datasetName": "d"}
+    assert kept_aliases(previous) == ["mainDatasetName"]
+    assert to_file({"dataset_name": "m"}, previous) == {"mainDatasetName": "m", "dataset_name": "m"}
+
+def test_worktree_info_keeps_its_spelling_and_note_and_follows_its_twin() -> None:
+    previous = {"worktreeInfo": {"isWorktree": True, "branch": "old", "gone": 1, "datasetNote": "derived"}}
+    canonical = {"worktree": {"is_worktree": False, "branch": "new", "main_dataset_name": "m"}}
+    out = to_file(canonical, previous)
+    assert out["worktreeInfo"] == {"isWorktree": False, "branch": "new", "datasetNote": "derived",
+                                   "mainDatasetName": "m"}
+    assert list(out) == ["worktreeInfo", "worktree"]
+    assert twin_value("worktreeInfo", out["worktreeInfo"]) == canonical["worktree"]
+    # a worktreeInfo that is not an object is kept as its twin's value
+    assert to_file({"worktree": "x"}, {"worktreeInfo": "x"}) == {"worktreeInfo": "x", "worktree": "x"}
+
+def test_mismatches_compare_the_alias_in_the_canonical_spelling() -> None:
+    assert mismatches({"worktreeInfo": {"isWorktree": True, "datasetNote": "n"}, "worktree": {"is_worktree": True}}) == []
+    found = mismatches({"excludePatterns": ["a"], "exclude_patterns": ["b"], "createdAt": "t", "created_at": "t"})
+    assert [(m.alias, m.canonical, m.alias_value, m.canonical_value) for m in found] == [
+        ("excludePatterns", "exclude_patterns", ["a"], ["b"])]
+    assert mismatches({"datasetName": 1, "dataset_name": True}) != []  # JSON values: 1 is not true
+
+# -- the change report ----------------------------------------------------------------------------
+def test_describe_reports_what_changed_in_the_file() -> None:
+    before = {"mainDatasetName": "m", "datasetName": "d", "version": "1.0", "auto_process": True,
+              "model": "opus", "processing": {"batch_size": 3, "queue_timeout": 5}, "gone": 1}
+    after = {"schema_version": 2, "mainDatasetName": "m", "dataset_name": "m", "model": "sonnet",
+             "processing": {"batch_size": 4, "mode": "auto", "delay_seconds": 1}, "new": "é"}
+    assert describe(before, after) == [
+        "dropped datasetName ('d'): mainDatasetName wins (Code Query's readers resolve it first)",
+        "dropped version '1.0' (replaced by schema_version)",
+        "moved auto_process: true to processing.mode 'auto'",
+        'changed model: "opus" -> "sonnet"',
+        "changed processing.batch_size: 3 -> 4",
+        "removed processing.queue_timeout",
+        "added processing.delay_seconds: 1",
+        "removed gone",
+        "set schema_version to 2",
+        "added dataset_name, the current name of mainDatasetName (kept beside it for Code Query's readers)",
+        'added new: "é"',
+    ]
+
+def test_describe_says_which_mode_won() -> None:
+    before = {"auto_process": True, "processing": {"mode": "manual"}}
+    assert describe(before, {"processing": {"mode": "manual"}}) == [
+        "removed auto_process: true; kept processing.mode 'manual', which wins"]
+    assert describe({"auto_process": False}, {"processing": "odd"}) == [
+        "removed auto_process: false; kept processing.mode None, which wins"]
+    assert describe({"createdAt": "a", "created_at": "b"}, {"created_at": "b"}) == [
+        "dropped createdAt ('a'): created_at is already set ('b')"]
+
+def test_describe_of_an_in_memory_migration() -> None:
+    result = migrate({"schema_version": 1, "excludePatterns": ["a"], "worktreeInfo": {"datasetNote": "n"},
+                      "auto_process": False, "createdAt": "t", "created_at": "t"})
+    assert result.changes == [
+        "set schema_version to 2",
+        "renamed excludePatterns to exclude_patterns",
+        "renamed worktreeInfo to worktree; dropped worktreeInfo.datasetNote (derived text)",
+        "moved auto_process: false to processing.mode 'manual'",
+        "left out createdAt, the legacy twin of created_at (a file keeps it for Code Query's readers)",
+    ]
+    assert migrate({"dataset_name": "x"}).changes == [
+        "set schema_version to 2", "added processing.mode 'manual' (the default of a file without auto_process)"]
+    assert migrate({"dataset_name": "x", "processing": {"batch_size": 1}, "auto_process": True}).changes == [
+        "moved auto_process: true to processing.mode 'auto'", "set schema_version to 2"]
+
+def test_dollar_schema_stays_first_and_schema_version_follows_it() -> None:
+    result = migrate({"$schema": "https://example.invalid/s.json", "datasetName": "a"})
+    assert list(result.config)[:2] == ["$schema", "schema_version"]
+    assert result.config["$schema"] == "https://example.invalid/s.json"
+
+def test_camel_case_beside_auto_process_is_version_0_and_keeps_the_flag() -> None:
+    result = migrate({"datasetName": "a", "auto_process": True})
+    assert result.from_version == 0
+    assert result.config["processing"] == {"mode": "auto"}  # the v0 step's default does not win
+    assert "auto_process" not in result.config
+
+def test_an_explicit_old_schema_version_is_a_legacy_marker() -> None:
+    config = {"schema_version": 1, "dataset_name": "x", "processing": {"mode": "manual"}}
+    assert legacy_markers(config) == ["schema_version"]
+    verdict = judge.judge(config)
+    assert verdict.pending and verdict.problems == []
+    assert verdict.result.config["schema_version"] == 2
+
+# -- migrate -----------------------------------------------------------------------
 
 
-def _diff(repo: Path) -> list[str]:
-    out = git(repo, "diff", "-U0", "--no-color").stdout
-    return [line for line in out.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+def test_v0_step_leaves_an_existing_worktree_section_as_it_is() -> None:
+    out = migrate_mod.step(0, {"datasetName": "x", "worktreeInfo": {"isWorktree": True},
+                                       "worktree": {"isWorktree": False, "datasetNote": "n"}})
+    assert out["worktree"] == {"isWorktree": False, "datasetNote": "n"}
+    out = migrate_mod.step(0, {"datasetName": "x", "worktree": {"isWorktree": False}})
+    assert out["worktree"] == {"isWorktree": False}
+
+def test_describe_a_section_replaced_by_a_scalar() -> None:
+    assert migrate_mod.describe({"processing": {"mode": "auto"}}, {"processing": 5}) == [
+        'changed processing: {"mode": "auto"} -> 5',
+    ]
+
+def test_mismatches_compare_only_worktree_info_in_its_canonical_spelling() -> None:
+    config = {"createdAt": {"isWorktree": 1}, "created_at": {"is_worktree": 1}}
+    assert migrate_mod.mismatches(config) == [
+        migrate_mod.Mismatch("createdAt", "created_at", {"isWorktree": 1}, {"is_worktree": 1}),
+    ]
+
+def test_to_file_keeps_worktree_info_after_its_twin_in_its_own_spelling() -> None:
+    previous = {"dataset_name": "x", "worktree": {"is_worktree": True},
+                "worktreeInfo": {"isWorktree": True, "datasetNote": "n"}}
+    canonical = {"dataset_name": "x", "worktree": {"is_worktree": True, "branch": "b"}}
+    out = migrate_mod.to_file(canonical, previous)
+    assert out == {"dataset_name": "x", "worktree": {"is_worktree": True, "branch": "b"},
+                   "worktreeInfo": {"isWorktree": True, "datasetNote": "n", "branch": "b"}}
+    assert list(out) == ["dataset_name", "worktree", "worktreeInfo"]
+
+def test_to_file_copies_a_twin_exactly_for_every_alias_but_worktree_info() -> None:
+    out = migrate_mod.to_file({"dataset_name": "x", "created_at": {"isWorktree": True}},
+                          {"createdAt": {"datasetNote": "n"}})
+    assert out == {"dataset_name": "x", "createdAt": {"isWorktree": True}, "created_at": {"isWorktree": True}}
+
+def test_to_file_copies_the_twin_when_worktree_info_was_not_an_object() -> None:
+    out = migrate_mod.to_file({"worktree": {"branch": "b"}}, {"worktreeInfo": "junk"})
+    assert out == {"worktreeInfo": {"branch": "b"}, "worktree": {"branch": "b"}}
+
+# -- migrate: schema_version, auto_process and processing --------------------------
 
 
-def test_migrate_camel_file_minimal_diff_and_second_run_no_change(
-        in_repo: Path, write_config: Any, capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_config(CAMEL_TEXT)
-    git(in_repo, "add", "-A")
-    git(in_repo, "commit", "-qm", "legacy")
-    assert main(["migrate", "--check"]) == 1
-    assert main(["migrate"]) == 0
-    assert "migrated to schema version 2" in capsys.readouterr().err
-    diff = _diff(in_repo)
-    # Expand: every legacy key a deployed reader uses stays, each current key is one added
-    # line; only the shadowed datasetName, the derived note and the string version go.
-    assert sorted(line for line in diff if line[0] == "-") == sorted([
-        '-  "datasetName": "project_feature",', '-  "version": "1.1.0",',
-    ])
-    assert sorted(line for line in diff if line[0] == "+") == sorted([
-        '+  "schema_version": 2,', '+  "dataset_name": "project",', '+  "exclude_patterns": [',
-        '+    "*.test.js",', '+    "node_modules/*"', '+  ],',
-        '+  "created_at": "2024-05-01T10:00:00",', '+  },', '+  "worktree": {',
-        '+    "is_worktree": true,', '+    "branch": "feature",', '+    "main_dataset_name": "project"', '+  },',
-        '+  "processing": {', '+    "mode": "manual"',
-    ])
-    data = json.loads(path.read_text())
-    assert data["worktreeInfo"]["datasetNote"] == "Worktree dataset derived from project"  # kept whole
-    assert main(["validate"]) == 0
-    migrated = path.read_bytes()
-    stat = path.stat()
-    assert main(["migrate"]) == 0
-    assert main(["migrate", "--check"]) == 0
-    assert path.read_bytes() == migrated
-    assert path.stat().st_mtime_ns == stat.st_mtime_ns and path.stat().st_ino == stat.st_ino
+def test_migrate_sets_schema_version_where_the_file_has_it() -> None:
+    assert list(migrate_mod.migrate({"dataset_name": "x", "schema_version": 1}).config) == ["dataset_name", "schema_version"]
+
+def test_migrate_adds_schema_version_first_after_schema() -> None:
+    config = {"dataset_name": "x", "$schema": "s"}
+    assert list(migrate_mod.migrate(config).config) == ["$schema", "schema_version", "dataset_name", "processing"]
+
+def test_migrate_refuses_an_auto_process_that_is_not_a_boolean() -> None:
+    with pytest.raises(ConfigError) as info:
+        migrate_mod.migrate({"auto_process": 1})
+    assert info.value.problems == (Problem("auto_process", "auto_process must be a boolean (true or false)"),)
+
+def test_migrate_refuses_auto_process_beside_a_processing_that_is_not_an_object() -> None:
+    with pytest.raises(ConfigError) as info:
+        migrate_mod.migrate({"auto_process": True, "processing": "auto"})
+    assert info.value.problems == (Problem("processing", "processing must be an object"),)
+
+# -- migrate: leftovers, markers, equality, change reports -------------------------
 
 
-@pytest.mark.parametrize("indent,newline", [("  ", "\n"), ("    ", "\n"), ("\t", "\n"), ("  ", "\r\n")])
-@pytest.mark.parametrize("final_newline", [True, False])
-def test_migrate_auto_process_keeps_formatting(in_repo: Path, write_config: Any, indent: str, newline: str,
-                                               final_newline: bool) -> None:
-    lines = ["{", f'{indent}"dataset_name": "project",', f'{indent}"model": "claude-3-5-sonnet-20240620",',
-             f'{indent}"exclude_patterns": ["*.md", "dist/*"],', f'{indent}"auto_process": true', "}"]
-    text = newline.join(lines) + (newline if final_newline else "")
-    path = write_config(text.encode())
-    git(in_repo, "add", "-A")
-    git(in_repo, "commit", "-qm", "legacy")
-    assert main(["migrate"]) == 0
-    expected = ["{", f'{indent}"schema_version": 2,', f'{indent}"dataset_name": "project",',
-                f'{indent}"model": "claude-3-5-sonnet-20240620",', f'{indent}"exclude_patterns": ["*.md", "dist/*"],',
-                f'{indent}"processing": {{', f'{indent}{indent}"mode": "auto"', f"{indent}}}", "}"]
-    assert path.read_bytes() == (newline.join(expected) + (newline if final_newline else "")).encode()
-    assert main(["validate"]) == 0
+def test_migrate_moves_auto_process_beside_an_explicit_current_schema_version() -> None:
+    assert migrate_mod.migrate({"schema_version": 2, "auto_process": True}).config == {
+        "schema_version": 2, "processing": {"mode": "auto"},
+    }
 
+def test_legacy_markers_name_a_string_version() -> None:
+    assert migrate_mod.legacy_markers({"version": "1.0"}) == ["version"]
 
-def test_bom_is_kept(in_repo: Path, write_config: Any) -> None:
-    path = write_config(b'\xef\xbb\xbf{\n  "dataset_name": "x",\n  "auto_process": false\n}\n')
-    assert main(["migrate"]) == 0
-    assert path.read_bytes().startswith(b'\xef\xbb\xbf{\n  "schema_version": 2,\n')
+def test_mismatches_compare_numbers_as_json_does() -> None:
+    assert migrate_mod.mismatches({"createdAt": 1, "created_at": 1.0}) == []
+    assert migrate_mod.mismatches({"createdAt": True, "created_at": 1}) == [
+        migrate_mod.Mismatch("createdAt", "created_at", True, 1),
+    ]
 
+def test_describe_notes_a_dropped_worktree_note_only_for_worktree_info() -> None:
+    assert migrate_mod.migrate({"createdAt": {"datasetNote": "n"}}).changes == [
+        "renamed createdAt to created_at", "set schema_version to 2",
+        "added processing.mode 'manual' (the default of a file without auto_process)",
+    ]
 
-def test_minimal_hand_written_file_is_never_rewritten(in_repo: Path, write_config: Any) -> None:
-    path = write_config('{"dataset_name": "x"}')
-    before = path.stat()
-    assert main(["migrate", "--check"]) == 0
-    assert main(["migrate"]) == 0
-    assert main(["validate"]) == 0
-    assert path.read_text() == '{"dataset_name": "x"}' and path.stat().st_mtime_ns == before.st_mtime_ns
+def test_describe_compares_worktree_info_to_its_twin_in_the_canonical_spelling() -> None:
+    assert migrate_mod.migrate({"worktreeInfo": {"isWorktree": True}, "worktree": {"is_worktree": True}}).changes == [
+        "left out worktreeInfo, the legacy twin of worktree (a file keeps it for Code Query's readers)",
+        "set schema_version to 2",
+        "added processing.mode 'manual' (the default of a file without auto_process)",
+    ]
 
+def test_describe_calls_a_legacy_key_gone_without_its_twin_removed() -> None:
+    assert migrate_mod.describe({"createdAt": "x"}, {}) == ["removed createdAt"]
 
-def test_migration_whose_result_is_invalid_writes_nothing(in_repo: Path, write_config: Any,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_config({"datasetName": "bad name!", "auto_process": True})
-    before = path.read_bytes()
-    assert main(["migrate"]) == 1
-    err = capsys.readouterr().err
-    assert "dataset_name" in err and "not migrated" in err
-    assert path.read_bytes() == before
+def test_describe_says_an_explicit_mode_wins_over_an_equal_auto_process() -> None:
+    assert migrate_mod.migrate({"auto_process": True, "processing": {"mode": "auto"}}).changes == [
+        "removed auto_process: true; kept processing.mode 'auto', which wins", "set schema_version to 2",
+    ]
 
+def test_describe_says_dataset_name_once_as_the_rename_of_dataset_name_alone() -> None:
+    assert migrate_mod.migrate({"datasetName": "x"}).changes == [
+        "renamed datasetName to dataset_name", "set schema_version to 2",
+        "added processing.mode 'manual' (the default of a file without auto_process)",
+    ]
 
-def test_migrate_diff_prints_unified_diff_and_changes_nothing(in_repo: Path, write_config: Any,
-                                                               capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_config(LEGACY_AUTO)
-    before = path.read_bytes()
-    assert main(["migrate", "--check", "--diff"]) == 1
-    out = capsys.readouterr().out
-    assert out.startswith("--- a/.code-query/config.json\n+++ b/.code-query/config.json\n")
-    assert '-  "auto_process": true' in out and '+    "mode": "auto"' in out
-    assert path.read_bytes() == before
+def test_describe_goes_on_after_the_processing_said_with_auto_process() -> None:
+    assert migrate_mod.describe({"auto_process": True}, {"processing": {"mode": "auto"}, "model": "x"}) == [
+        "moved auto_process: true to processing.mode 'auto'", 'added model: "x"',
+    ]
 
-
-def test_validate_fails_on_legacy_file_naming_the_fix(in_repo: Path, write_config: Any,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    write_config(LEGACY_AUTO)
-    assert main(["validate"]) == 1
-    err = capsys.readouterr().err
-    assert "pending migration" in err and "codequery-gitcfg migrate" in err and "auto_process" in err
-
-
-def test_runtime_load_migrates_in_memory_only(tmp_path: Path) -> None:
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(LEGACY_AUTO))
-    before = path.read_bytes()
-    config = ConfigManager(path).load_config()
-    assert config["processing"]["mode"] == "auto" and "auto_process" not in config
-    assert path.read_bytes() == before
+def test_describe_names_the_default_mode_only_for_a_processing_holding_mode_alone() -> None:
+    after = {"extra": {"mode": 1}, "processing": {"mode": "auto", "batch_size": 2}, "n": 5}
+    assert migrate_mod.describe({}, after) == [
+        'added extra: {"mode": 1}', 'added processing: {"mode": "auto", "batch_size": 2}', "added n: 5",
+    ]

@@ -191,7 +191,7 @@ def test_ajv_strict_compiles_the_schema_and_agrees_on_the_verdicts(tmp_path: Pat
     node = shutil.which("node")
     if node is None or not Path(AJV).is_dir():
         pytest.skip("node and Ajv (Debian: node-ajv) are not installed")
-    from test_rules import CASES
+    from support.rules import CASES
 
     cases = []
     for c in [c[0] for c in CASES] + [r[0] for r in REFUSED] + [ok, {**ok, "created_at": "2024-05-01T10:00:00"},

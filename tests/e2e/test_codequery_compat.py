@@ -18,8 +18,8 @@ import pytest
 from codequery_gitcfg import ConfigManager
 from codequery_gitcfg.core.migrate import ALIASES, kept_aliases, migrate
 
-from conftest import LEGACY_CAMEL, git
-from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
+from support.hooks import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
+from support.repos import LEGACY_CAMEL, git
 
 needs_jq = pytest.mark.skipif(shutil.which("jq") is None, reason="jq is not installed (CI installs it)")
 

@@ -13,7 +13,7 @@ from typing import Callable, Dict, List
 
 import pytest
 
-from conftest import VALID, git
+from support.repos import VALID, git
 
 FAST = "codequery_gitcfg.core._fastcheck"  # the generated validator: light, but only loaded to check
 HEAVY = ("jsonschema", "git", "filelock", "huey", "fastjsonschema", "decimal", FAST)
@@ -117,3 +117,43 @@ def test_a_kept_config_in_a_new_process_loads_only_the_quick_read(repo: Path, wr
         "codequery_gitcfg.effective", "codequery_gitcfg.git", "codequery_gitcfg.git.layout",
         "codequery_gitcfg.store", "codequery_gitcfg.store.memo", "codequery_gitcfg.store.owner",
     ]
+
+
+def _valid_history(repo: Path, write_config: Callable[..., Path], commits: int = 3) -> str:
+    """``commits`` commits that each change the config, all valid; the commit before them."""
+    base = git(repo, "rev-parse", "HEAD").stdout.strip()
+    for n in range(commits):
+        write_config({**VALID, "processing": {"mode": "manual", "batch_size": n + 1}})
+        git(repo, "add", CONFIG)
+        git(repo, "commit", "-q", "--no-verify", "-m", f"config {n}")
+    return base
+
+
+def test_a_range_check_of_valid_commits_never_loads_jsonschema(repo: Path, write_config: Callable[..., Path]) -> None:
+    base = _valid_history(repo, write_config)
+    code = f"from codequery_gitcfg.cli.main import main\nassert main(['validate', '--range', '{base}..HEAD']) == 0"
+    # The fast validator judges the blobs: no jsonschema, no GitPython, no filelock, no huey.
+    assert loaded_after(repo, code) == [FAST]
+    # The blobs are in the verdict memo now: not even the fast validator.
+    assert loaded_after(repo, code) == []
+
+
+@pytest.mark.parametrize("hook", ["pre-push", "pre-receive", "post-rewrite"])
+def test_the_history_hooks_on_valid_commits_load_nothing_heavy(repo: Path, write_config: Callable[..., Path],
+                                                               hook: str) -> None:
+    base = _valid_history(repo, write_config)
+    head = git(repo, "rev-parse", "HEAD").stdout.strip()
+    new = git(repo, "rev-list", f"{base}..HEAD").stdout.split()
+    git(repo, "reset", "-q", "--hard", base)  # as a server has them: objects no ref reaches yet
+    zeros = "0" * 40
+    lines = {"pre-push": f"refs/heads/main {head} refs/heads/main {base}\n",
+             "pre-receive": f"{base} {head} refs/heads/main\n",
+             "post-rewrite": "".join(f"{zeros} {sha}\n" for sha in new)}[hook]
+    call = {"pre-push": "history.pre_push(['origin', 'url'], lines, os.environ)",
+            "pre-receive": "history.pre_receive(lines, os.environ)",
+            "post-rewrite": "history.after_rewrite(lines, os.environ)"}[hook]
+    code = (f"import os\nfrom codequery_gitcfg.git import history, repo\nlines = {lines!r}\n"
+            f"assert len(history.examine({new!r}, None, os.environ, walk=False).changes) == 3\n"
+            f"assert {call} == 0")
+    # what the hook entry adds to this (cli.hook, git.hooks) loads nothing heavy either (see above)
+    assert [m for m in loaded_after(repo, code) if m != FAST] == []

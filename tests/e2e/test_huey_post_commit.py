@@ -20,9 +20,9 @@ from typing import Any, Dict, List, Optional
 import pytest
 from codequery_gitcfg.git import hueyhook
 
-import huey_helpers
-from conftest import git
-from huey_helpers import REPO_ROOT, free_port, wait_for
+from support import huey_helpers
+from support.huey_helpers import REPO_ROOT, wait_for
+from support.repos import git
 
 
 def readme_hook() -> str:
@@ -205,7 +205,7 @@ def test_no_worker_falls_back_to_sync_with_a_message(repo: Path) -> None:
 def test_redis_down_falls_back_to_sync(repo: Path) -> None:
     pytest.importorskip("redis", reason="the redis client is not installed (pip install redis)")
     _setup(repo, AUTO)
-    err = _commit(repo, ["a.py", "b.py"], env={"CQ_REDIS_PORT": str(free_port())})
+    err = _commit(repo, ["a.py", "b.py"], env={"CQ_REDIS_PORT": str(huey_helpers.refused_port())})
     assert err.startswith("Could not queue 2 file(s) for the Code Query worker (ConnectionError: ")
     assert err.endswith("); processing them synchronously.\n")
     assert [d[1] for d in _documented(repo)] == ["a.py", "b.py"]
@@ -214,7 +214,7 @@ def test_redis_down_falls_back_to_sync(repo: Path) -> None:
 def test_redis_down_without_fallback_names_the_files(repo: Path) -> None:
     pytest.importorskip("redis", reason="the redis client is not installed (pip install redis)")
     _setup(repo, {"dataset_name": "proj", "processing": {"mode": "auto", "fallback_to_sync": False}})
-    err = _commit(repo, ["a.py", "b.py"], env={"CQ_REDIS_PORT": str(free_port())})
+    err = _commit(repo, ["a.py", "b.py"], env={"CQ_REDIS_PORT": str(huey_helpers.refused_port())})
     assert err.endswith(") and processing.fallback_to_sync is disabled.\nnot processed: a.py, b.py\n")
     assert _documented(repo) == []
 

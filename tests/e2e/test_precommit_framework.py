@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
 
-from conftest import LEGACY_AUTO, git
-from test_hooks_helpers import CONFIG, commit_skipping_hooks, git_env, project_snapshot, run_git, status
-from test_readme import block
+from support.hooks import CONFIG, commit_skipping_hooks, git_env, project_snapshot, run_git, status
+from support.readme import block
+from support.repos import LEGACY_AUTO, git
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +63,7 @@ def test_try_repo_all_three_ids(repo: Path, hook_repo: Path, write_config: Calla
                     "--is-squash-merge", "0")
     # The framework labels any hook that changed a file "Failed"; git ignores post-merge's status.
     assert "files were modified by this hook" in proc.stdout, proc.stdout + proc.stderr
-    assert f"migrated {CONFIG} to schema version 2 after the merge" in proc.stdout
+    assert f"migrated {CONFIG} to {CURRENT_VERSION_NAME} after the merge" in proc.stdout
     assert json.loads(target.read_text())["schema_version"] == 2
     git(repo, "commit", "-qam", "migrated")
     proc = try_repo(repo, hook_repo, "codequery-config-post-merge", "--hook-stage", "post-rewrite",
@@ -120,7 +121,7 @@ def test_installed_framework_on_commit_and_pull(repo: Path, hook_repo: Path, tmp
         proc = run_git(mine, "pull", "-q", pull, "--no-edit")
         event = "merge" if pull == "--no-rebase" else "rebase"
         said = proc.stdout + proc.stderr
-        assert f"migrated {CONFIG} to schema version 2 after the {event}" in said, said
+        assert f"migrated {CONFIG} to {CURRENT_VERSION_NAME} after the {event}" in said, said
         assert status(mine) == f" M {CONFIG}\n"
         git(mine, "commit", "-qam", "migrate the pulled config", "--no-verify")
         run_git(mine, "push", "-q", "origin", "main")

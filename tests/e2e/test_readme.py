@@ -5,7 +5,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import shlex
 import subprocess
 import sys
@@ -16,22 +15,9 @@ import pytest
 import yaml
 from codequery_gitcfg.cli.main import main
 
-from conftest import VALID
-from test_hooks_helpers import git_env, project_snapshot
-
-README = Path(__file__).resolve().parent.parent / "README.md"
-HOOKS_FILE = README.parent / ".pre-commit-hooks.yaml"
-_FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-
-
-def blocks(lang: str) -> List[str]:
-    return [m.group(2) for m in _FENCE.finditer(README.read_text(encoding="utf-8")) if m.group(1) == lang]
-
-
-def block(lang: str, containing: str) -> str:
-    found = [b for b in blocks(lang) if containing in b]
-    assert len(found) == 1, f"README: {len(found)} ```{lang} blocks contain {containing!r}"
-    return found[0]
+from support.hooks import git_env, project_snapshot
+from support.readme import HOOKS_FILE, block, blocks
+from support.repos import VALID
 
 
 def run(argv: List[str]) -> Tuple[int, str, str]:

@@ -16,8 +16,8 @@ from typing import Callable
 
 import pytest
 
-from conftest import LEGACY_CAMEL, git
-from test_hooks_helpers import CONFIG, git_env, project_snapshot, run_git, status
+from support.hooks import CONFIG, git_env, project_snapshot, run_git, status
+from support.repos import LEGACY_CAMEL, git
 
 pytestmark = pytest.mark.slow
 
@@ -79,7 +79,7 @@ def test_sdist_runs_its_own_tests(tmp_path: Path) -> None:
     with tarfile.open(sdist) as tar:
         names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
         tar.extractall(tmp_path / "unpacked")
-    assert {"LICENSE", "tests/conftest.py", "tests/reliability_helpers.py", "tests/test_hooks_helpers.py",
+    assert {"LICENSE", "tests/conftest.py", "tests/support/__init__.py", "tests/support/hooks.py",
             ".pre-commit-hooks.yaml"} <= names
     unpacked = next((tmp_path / "unpacked").iterdir())
     out = run(sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", cwd=unpacked)

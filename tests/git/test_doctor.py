@@ -9,8 +9,8 @@ from typing import Callable
 from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git.repo import find_worktree
 
-from conftest import LEGACY_CAMEL, VALID, git
-from test_hooks_helpers import cli, install
+from support.hooks import cli, install
+from support.repos import LEGACY_CAMEL, VALID, git
 
 
 def doctor(repo: Path) -> tuple[int, str]:

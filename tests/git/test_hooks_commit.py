@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
 
-from conftest import LEGACY_AUTO, LEGACY_CAMEL, VALID, git
-from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, staged, status
+from support.hooks import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, staged, status
+from support.repos import LEGACY_AUTO, LEGACY_CAMEL, VALID, git
 
 
 @pytest.fixture
@@ -219,7 +220,7 @@ def test_symlink_inside_the_worktree_is_judged_by_its_target(hooked: Path, write
     git(hooked, "add", "shared/config.json")
     proc = run_git(hooked, "commit", "-qm", "link", check=False)
     assert proc.returncode == 0, proc.stderr
-    assert "migrated the staged shared/config.json to schema version 2" in proc.stderr
+    assert f"migrated the staged shared/config.json to {CURRENT_VERSION_NAME}" in proc.stderr
     assert json.loads(git(hooked, "show", "HEAD:shared/config.json").stdout)["processing"] == {"mode": "auto"}
 
 

@@ -8,8 +8,8 @@ import pytest
 from codequery_gitcfg.cli import hook as githooks
 from codequery_gitcfg.store import memo as memo_mod
 
-from conftest import VALID, git
-from test_hooks_helpers import CONFIG, install, run_git
+from support.hooks import CONFIG, install, run_git
+from support.repos import VALID, git
 
 
 @pytest.fixture

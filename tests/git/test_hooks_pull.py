@@ -5,25 +5,12 @@ import json
 from pathlib import Path
 from typing import Any, Tuple
 
-import pytest
+from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
 
-from conftest import LEGACY_CAMEL, VALID, git
-from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, install, run_git, status
+from support.hooks import CONFIG, cli, commit_skipping_hooks, run_git, status
+from support.repos import LEGACY_CAMEL, git
 
-
-@pytest.fixture
-def clones(repo: Path, tmp_path: Path) -> Tuple[Path, Path]:
-    """(mine, with our hooks; theirs, a teammate without hooks) sharing a bare origin."""
-    (repo / ".code-query").mkdir()
-    (repo / CONFIG).write_text(json.dumps(VALID, indent=2) + "\n")
-    commit_skipping_hooks(repo, "valid config")
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
-    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
-    for clone in (mine, theirs):
-        git(tmp_path, "clone", "-q", str(origin), str(clone))
-    install(mine)
-    return mine, theirs
+# `clones` (tests/conftest.py): mine, with our hooks; theirs, a teammate without hooks.
 
 
 def push(theirs: Path, content: Any, message: str = "teammate's config") -> bytes:
@@ -43,7 +30,7 @@ def local_commit(mine: Path) -> None:
 def assert_migrated_in_worktree(mine: Path, said: str) -> None:
     data = json.loads((mine / CONFIG).read_text())
     assert data["schema_version"] == 2 and data["dataset_name"] == "project" and "datasetName" not in data
-    assert f"migrated {CONFIG} to schema version 2" in said and "commit it" in said
+    assert f"migrated {CONFIG} to {CURRENT_VERSION_NAME}" in said and "commit it" in said
     assert status(mine) == f" M {CONFIG}\n"
 
 

@@ -17,8 +17,8 @@ from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git.hooks import HOOKS
 from codequery_gitcfg.git.repo import find_worktree
 
-from conftest import git
-from test_hooks_helpers import bare_path, cli, install, run_git
+from support.hooks import bare_path, cli, install, run_git
+from support.repos import git
 
 KEPT = "post-commit.codequery-gitcfg-huey.orig"
 # Code Query's task, as its worker module declares it; the "documentation" is a line on stderr
@@ -95,7 +95,8 @@ def test_install_writes_the_template_with_this_python(cq_repo: Path) -> None:
     assert stat.S_IMODE(hook.stat().st_mode) == 0o755
     text = hook.read_text()
     assert text.startswith("#!/bin/sh\n''':'\n")
-    assert f'\npython={sys.executable}\nif [ -x "$python" ]; then\n    "$python" -I "$0" "$@"\n' in text
+    assert f'\npython={sys.executable}\n' in text
+    assert '\nelif [ -x "$python" ]; then\n    "$python" -I "$0" "$@"\n' in text
     assert re.search(r"@[A-Z]+@", text) is None  # every placeholder filled
 
 

@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Callable, Dict, Tuple
 
 import pytest
+from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
 from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git.repo import find_worktree
 
-from conftest import LEGACY_AUTO, git
-from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
+from support.hooks import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
+from support.repos import LEGACY_AUTO, git
 
 HOOKS = ("pre-commit", "pre-merge-commit", "post-merge", "post-rewrite", "post-checkout", "post-commit",
-         "post-applypatch")
+         "post-applypatch", "pre-push")
 # A hook someone else installed: it logs how it was called and what came on stdin.
 FOREIGN = b"""#!/bin/sh
 log="$(git rev-parse --git-common-dir)/foreign.log"
@@ -56,7 +57,7 @@ def test_install_twice_changes_nothing(repo: Path) -> None:
 def test_install_picks_hook_types(repo: Path) -> None:
     install(repo, "--hook-type", "pre-commit", "-t", "post-merge")
     assert {p.name for p in hooks_dir(repo).iterdir() if not p.name.endswith(".sample")} == {"pre-commit", "post-merge"}
-    code, _, err = cli(repo, "install", "--hook-type", "pre-push")
+    code, _, err = cli(repo, "install", "--hook-type", "pre-rebase")
     assert code == 2 and "invalid choice" in err
 
 
@@ -224,7 +225,7 @@ def test_rebase_runs_ours_and_feeds_stdin_to_the_chained_post_rewrite(
     old = git(repo, "rev-parse", "HEAD").stdout.strip()
     proc = run_git(repo, "rebase", "-q", "upstream")
     new = git(repo, "rev-parse", "HEAD").stdout.strip()
-    assert f"migrated {CONFIG} to schema version 2 after the rebase" in proc.stderr
+    assert f"migrated {CONFIG} to {CURRENT_VERSION_NAME} after the rebase" in proc.stderr
     assert (repo / ".git" / "foreign.log").read_text().splitlines() == [
         "post-rewrite.codequery-gitcfg.orig rebase", f"{old} {new}"]
 

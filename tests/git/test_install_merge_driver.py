@@ -6,8 +6,8 @@ from pathlib import Path
 
 from codequery_gitcfg.git.install import driver_command
 
-from conftest import git
-from test_hooks_helpers import CONFIG, cli, install, status
+from support.hooks import CONFIG, cli, install, status
+from support.repos import git
 
 ATTRIBUTE = f"{CONFIG} merge=codequery-config"
 

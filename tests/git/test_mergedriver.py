@@ -8,8 +8,8 @@ from typing import Any, Dict, Tuple
 import pytest
 from codequery_gitcfg.git.mergedriver import merge_driver
 
-from conftest import git
-from test_hooks_helpers import CONFIG, cli, commit_skipping_hooks, install, run_git, status
+from support.hooks import CONFIG, cli, commit_skipping_hooks, install, run_git, status
+from support.repos import git
 
 LEGACY = {"dataset_name": "proj", "auto_process": True, "exclude_patterns": ["dist/*"]}
 FEATURE = {"dataset_name": "proj", "auto_process": False, "exclude_patterns": ["dist/*", "build/*"]}
@@ -135,16 +135,14 @@ def test_stash_pop(diverged: Path) -> None:
 
 
 @pytest.fixture
-def clones(tmp_path: Path, repo: Path) -> Tuple[Path, Path]:
+def clones_config() -> Dict[str, Any]:
+    return LEGACY
+
+
+@pytest.fixture
+def diverged_clones(clones: Tuple[Path, Path]) -> Tuple[Path, Path]:
     """(mine, with our hooks and the feature edit; upstream, which migrates and pushes)."""
-    write(repo, LEGACY)
-    commit_skipping_hooks(repo, "legacy config")
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
-    mine, upstream = tmp_path / "mine", tmp_path / "upstream"
-    for clone in (mine, upstream):
-        git(tmp_path, "clone", "-q", str(origin), str(clone))
-    install(mine)
+    mine, upstream = clones
     assert cli(upstream, "migrate")[0] == 0
     git(upstream, "commit", "-qam", "migrate the config")
     git(upstream, "push", "-q", "origin", "main")
@@ -154,8 +152,8 @@ def clones(tmp_path: Path, repo: Path) -> Tuple[Path, Path]:
 
 
 @pytest.mark.parametrize("how", ["--no-rebase", "--rebase"])
-def test_pull(clones: Tuple[Path, Path], how: str) -> None:
-    mine, _ = clones
+def test_pull(diverged_clones: Tuple[Path, Path], how: str) -> None:
+    mine, _ = diverged_clones
     proc = run_git(mine, "pull", "-q", how, "--no-edit")
     assert "CONFLICT" not in proc.stdout + proc.stderr
     assert on_disk(mine) == EXPECTED  # same values; the key order is ours'

@@ -4,17 +4,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-from codequery_gitcfg.core.errors import OutsideWorktreeError
 from codequery_gitcfg.git.repo import discover, find_worktree
-from codequery_gitcfg.store.paths import Worktree, contain
+from codequery_gitcfg.store.paths import Worktree
 
-from conftest import git
+from support.repos import git
 
 
 def _both(start: Path, environ: dict[str, str]) -> tuple[Worktree | None, Worktree | None]:
     return find_worktree(str(start), environ), discover(str(start), environ)
-
 
 def test_plain_repository_and_subfolder(repo: Path) -> None:
     (repo / "a" / "b").mkdir(parents=True)
@@ -23,7 +20,6 @@ def test_plain_repository_and_subfolder(repo: Path) -> None:
         assert slow == fast == Worktree(str(repo.resolve()), str((repo / ".git").resolve()),
                                         str((repo / ".git").resolve()))
 
-
 def test_linked_worktree(repo: Path, tmp_path: Path) -> None:
     git(repo, "worktree", "add", "-q", str(tmp_path / "wt"), "-b", "feature")
     slow, fast = _both(tmp_path / "wt", {})
@@ -31,27 +27,15 @@ def test_linked_worktree(repo: Path, tmp_path: Path) -> None:
     assert slow is not None and slow.git_dir.endswith(os.path.join(".git", "worktrees", "wt"))
     assert slow.common_dir == str((repo / ".git").resolve())
 
-
 def test_git_dir_set_as_in_a_hook(repo: Path, tmp_path: Path) -> None:
     git(repo, "worktree", "add", "-q", str(tmp_path / "wt"), "-b", "feature")
     gitdir = str((repo / ".git" / "worktrees" / "wt").resolve())
     slow, fast = _both(tmp_path / "wt", {"GIT_DIR": gitdir})
     assert slow == fast and slow is not None and slow.root == str((tmp_path / "wt").resolve())
 
-
 def test_outside_any_repository(tmp_path: Path) -> None:
     assert _both(tmp_path, {}) == (None, None)
-
 
 def test_bare_repository_has_no_worktree(tmp_path: Path) -> None:
     git(tmp_path, "init", "-q", "--bare", "b.git")
     assert _both(tmp_path / "b.git", {}) == (None, None)
-
-
-@pytest.mark.parametrize("target", ["../outside.json", ".git/config", ".GIT/config"])
-def test_contain_refuses(repo: Path, target: str) -> None:
-    (repo.parent / "outside.json").write_text("{}")
-    worktree = find_worktree(str(repo))
-    assert worktree is not None
-    with pytest.raises(OutsideWorktreeError):
-        contain(str(repo / target), worktree)

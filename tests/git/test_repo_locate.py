@@ -12,7 +12,7 @@ from codequery_gitcfg.git import repo as repo_mod
 from codequery_gitcfg.git.repo import _from_files, discover, find_worktree, locate
 from codequery_gitcfg.store.paths import Worktree
 
-from conftest import git
+from support.repos import git
 
 
 def env(**extra: str) -> Dict[str, str]:

@@ -36,7 +36,10 @@ from support.reliability_helpers import (
     temp_files,
 )
 
-pytestmark = [pytest.mark.reliability, pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL (POSIX)")]
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL (POSIX)"),
+]
 
 N_VERSIONS = 64
 

@@ -20,6 +20,7 @@ import pytest
 from codequery_gitcfg.api import ConfigManager
 from codequery_gitcfg.core.errors import ConfigError, LockTimeoutError
 from codequery_gitcfg.store import locking
+from codequery_gitcfg.store import manager as store_manager
 
 from support.reliability_helpers import (
     CONFIG_REL,
@@ -118,17 +119,22 @@ def test_lock_timeout_through_the_cli(tmp_path: Path, monkeypatch: pytest.Monkey
     cfg = init_repo(tmp_path / "repo")
     original = cfg.read_bytes()
     lock_path = ConfigManager(cfg).lock_path
-    # The CLI uses the default timeout (10 s); shorten it for the test.
-    kwdefaults = dict(ConfigManager.__init__.__kwdefaults__ or {})
+    # The CLI builds store.manager.ConfigManager (git.ops.Workspace.open), not the public
+    # api.ConfigManager, with the default timeout (10 s): shorten that default for the test.
+    kwdefaults = dict(store_manager.ConfigManager.__init__.__kwdefaults__ or {})
+    assert kwdefaults.get("lock_timeout") == locking.DEFAULT_TIMEOUT
     kwdefaults["lock_timeout"] = 0.5
-    monkeypatch.setattr(ConfigManager.__init__, "__kwdefaults__", kwdefaults)
+    monkeypatch.setattr(store_manager.ConfigManager.__init__, "__kwdefaults__", kwdefaults)
     monkeypatch.chdir(cfg.parent.parent)
     with _held_by_other_process(lock_path):
         capsys.readouterr()
+        t0 = time.monotonic()
         assert cli.main(["set", "processing.batch_size", "9"]) == 1
+        elapsed = time.monotonic() - t0
         err = capsys.readouterr().err
     assert "Traceback" not in err
-    assert lock_path in err, err
+    assert f"could not take the config lock {lock_path} within 0.5 s" in err, err
+    assert 0.4 <= elapsed < 5, f"timed out after {elapsed:.2f} s, asked 0.5 s"
     assert cfg.read_bytes() == original
 
 

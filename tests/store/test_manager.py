@@ -1,4 +1,4 @@
-"""The drop-in API (SPEC 4): ConfigManager, caching, atomic writes, locks, containment."""
+"""The drop-in API (README: "Python API"): ConfigManager, caching, atomic writes, locks, containment."""
 from __future__ import annotations
 
 import json
@@ -9,25 +9,31 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from codequery_gitcfg import ConfigError, ConfigManager, effective_config
+from codequery_gitcfg import ConfigError, ConfigManager
 from codequery_gitcfg.core.errors import OutsideWorktreeError
 from codequery_gitcfg.store import cache
 
-from conftest import LEGACY_AUTO, VALID, git
+from support.repos import LEGACY_AUTO, VALID, git
 
+
+def test_runtime_load_migrates_in_memory_only(tmp_path: Path) -> None:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(LEGACY_AUTO))
+    before = path.read_bytes()
+    config = ConfigManager(path).load_config()
+    assert config["processing"]["mode"] == "auto" and "auto_process" not in config
+    assert path.read_bytes() == before
 
 @pytest.fixture
 def manager(repo: Path, write_config: Callable[..., Path]) -> ConfigManager:
     write_config(VALID)
     return ConfigManager(repo / ".code-query" / "config.json")
 
-
 def test_load_config_validates_and_merges_defaults(manager: ConfigManager) -> None:
     config = manager.load_config()
     assert config["dataset_name"] == "project"
     assert config["processing"]["batch_size"] == 5 and config["processing"]["max_retries"] == 2
     assert config["model"] == "claude-3-5-sonnet-20240620"
-
 
 def test_returned_dicts_share_nothing_with_cache_or_defaults(manager: ConfigManager) -> None:
     first = manager.load_config()
@@ -40,7 +46,6 @@ def test_returned_dicts_share_nothing_with_cache_or_defaults(manager: ConfigMana
     raw["processing"]["mode"] = "auto"
     assert ConfigManager.DEFAULT_CONFIG["processing"]["mode"] == "manual"
 
-
 def test_cache_hit_costs_no_parse(manager: ConfigManager, monkeypatch: pytest.MonkeyPatch) -> None:
     manager.load_config()
     calls = []
@@ -49,7 +54,6 @@ def test_cache_hit_costs_no_parse(manager: ConfigManager, monkeypatch: pytest.Mo
     entry.racy = False  # as once the file is older than the racy window
     manager.load_config()
     assert calls == []
-
 
 def test_cache_sees_same_size_in_place_rewrite_with_restored_mtime(manager: ConfigManager) -> None:
     path = Path(manager.path)
@@ -62,7 +66,6 @@ def test_cache_sees_same_size_in_place_rewrite_with_restored_mtime(manager: Conf
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert path.stat().st_ino == st.st_ino and path.stat().st_size == st.st_size
     assert manager.load_config()["dataset_name"] == "bbbb"
-
 
 def test_racy_entry_compares_bytes_when_stat_cannot_tell(manager: ConfigManager) -> None:
     """A same-size rewrite within one timestamp tick on a reused inode leaves every
@@ -78,13 +81,11 @@ def test_racy_entry_compares_bytes_when_stat_cannot_tell(manager: ConfigManager)
     path.write_text(json.dumps({"dataset_name": "aaaa"}))
     assert cache.get(manager.path, st) is not None  # same bytes: a hit, no parse
 
-
 def test_entry_leaves_racy_window(manager: ConfigManager, monkeypatch: pytest.MonkeyPatch) -> None:
     manager.load_config()
     monkeypatch.setattr(cache, "RACY_NS", 0)
     manager.load_config()
     assert not cache._entries[manager.path].racy
-
 
 def test_cache_sees_replacement(manager: ConfigManager) -> None:
     assert manager.load_config()["processing"]["mode"] == "manual"
@@ -92,7 +93,6 @@ def test_cache_sees_replacement(manager: ConfigManager) -> None:
     assert manager.load_config()["processing"]["mode"] == "auto"
     other = ConfigManager(manager.config_path)
     assert other.load_config()["processing"]["mode"] == "auto"
-
 
 def test_cache_is_thread_safe(manager: ConfigManager) -> None:
     errors: list[BaseException] = []
@@ -111,7 +111,6 @@ def test_cache_is_thread_safe(manager: ConfigManager) -> None:
         t.join()
     assert errors == []
 
-
 def test_reads_take_no_lock(manager: ConfigManager, monkeypatch: pytest.MonkeyPatch) -> None:
     from codequery_gitcfg.store import locking
 
@@ -129,7 +128,6 @@ def test_reads_take_no_lock(manager: ConfigManager, monkeypatch: pytest.MonkeyPa
     with pytest.raises(AssertionError, match="took the lock"):
         manager.update_processing_mode("auto")  # the guard itself works: a write is refused
 
-
 def test_lock_lives_under_git_dir_and_never_in_status(repo: Path, manager: ConfigManager) -> None:
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "config")
@@ -140,14 +138,12 @@ def test_lock_lives_under_git_dir_and_never_in_status(repo: Path, manager: Confi
     assert not (repo / ".code-query" / "config.json.lock").exists()
     assert git(repo, "status", "--porcelain").stdout == " M .code-query/config.json\n"
 
-
 def test_lock_beside_the_file_outside_a_repository(tmp_path: Path) -> None:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(VALID))
     m = ConfigManager(path)
     m.update_processing_mode("auto")
     assert m.lock_path == str(path.resolve()) + ".lock" and os.path.exists(m.lock_path)
-
 
 def test_nested_lock_in_one_thread_does_not_deadlock(manager: ConfigManager) -> None:
     from codequery_gitcfg.store.locking import hold
@@ -156,11 +152,9 @@ def test_nested_lock_in_one_thread_does_not_deadlock(manager: ConfigManager) -> 
         manager.update_processing_mode("auto")  # takes the same lock again
     assert manager.load_config()["processing"]["mode"] == "auto"
 
-
 def test_update_processing_mode_validates(manager: ConfigManager) -> None:
     with pytest.raises(ConfigError, match="Invalid processing mode"):
         manager.update_processing_mode("sometimes")
-
 
 def test_update_keeps_other_keys_and_formatting(manager: ConfigManager) -> None:
     path = Path(manager.path)
@@ -170,13 +164,11 @@ def test_update_keeps_other_keys_and_formatting(manager: ConfigManager) -> None:
     assert path.read_text() == ('{\n    "dataset_name": "project",\n    "exclude_patterns": ["a/*"],\n'
                                 '    "processing": {\n        "mode": "auto"\n    }\n}\n')
 
-
 def test_write_keeps_permission_bits(manager: ConfigManager) -> None:
     path = Path(manager.path)
     os.chmod(path, 0o640)
     manager.update_processing_mode("auto")
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
-
 
 def test_new_file_gets_umask_mode(repo: Path) -> None:
     old = os.umask(0o027)
@@ -187,7 +179,6 @@ def test_new_file_gets_umask_mode(repo: Path) -> None:
         os.umask(old)
     assert stat.S_IMODE(os.stat(m.path).st_mode) == 0o640
 
-
 def test_unchanged_write_does_not_touch_file(manager: ConfigManager) -> None:
     manager.update_processing_mode("auto")
     before = os.stat(manager.path)
@@ -195,11 +186,9 @@ def test_unchanged_write_does_not_touch_file(manager: ConfigManager) -> None:
     after = os.stat(manager.path)
     assert (before.st_ino, before.st_mtime_ns) == (after.st_ino, after.st_mtime_ns)
 
-
 def test_no_temp_files_left(manager: ConfigManager) -> None:
     manager.update_processing_mode("auto")
     assert os.listdir(os.path.dirname(manager.path)) == ["config.json"]
-
 
 def test_save_config_validates_before_writing(manager: ConfigManager) -> None:
     before = Path(manager.path).read_bytes()
@@ -207,14 +196,12 @@ def test_save_config_validates_before_writing(manager: ConfigManager) -> None:
         manager.save_config({"dataset_name": "x", "processing": {"batch_size": 0}})
     assert Path(manager.path).read_bytes() == before
 
-
 def test_save_config_round_trip(manager: ConfigManager) -> None:
     config = manager.load_config()
     config["processing"]["delay_seconds"] = 10
     manager.save_config(config)
     assert manager.load_config()["processing"]["delay_seconds"] == 10
     assert manager.get_processing_config()["delay_seconds"] == 10
-
 
 def test_load_config_missing_and_create_if_missing(repo: Path) -> None:
     m = ConfigManager(repo / ".code-query" / "config.json")
@@ -225,7 +212,6 @@ def test_load_config_missing_and_create_if_missing(repo: Path) -> None:
     on_disk = json.loads(Path(m.path).read_text())
     assert on_disk["schema_version"] == 2 and on_disk["processing"]["mode"] == "manual"
 
-
 def test_create_default_config_makes_folder_name_valid(tmp_path: Path) -> None:
     root = tmp_path / "My Project (copy)"
     root.mkdir()
@@ -235,13 +221,11 @@ def test_create_default_config_makes_folder_name_valid(tmp_path: Path) -> None:
     assert m.load_config()["dataset_name"] == "My-Project-copy"
     assert not m.create_default_config()  # never overwrites
 
-
 def test_load_raw_config(repo: Path, write_config: Callable[..., Path]) -> None:
     m = ConfigManager(repo / ".code-query" / "config.json")
     assert m.load_raw_config()["processing"]["mode"] == "manual"  # missing file: defaults
     write_config({"dataset_name": "x", "processing": {"batch_size": 0}})
     assert m.load_raw_config()["processing"]["batch_size"] == 0  # not validated
-
 
 def test_validate_config_file_lists_problems(repo: Path, write_config: Callable[..., Path]) -> None:
     write_config({"dataset_name": "", "auto_process": True})
@@ -251,7 +235,6 @@ def test_validate_config_file_lists_problems(repo: Path, write_config: Callable[
     write_config("{bad")
     found = ConfigManager(repo / ".code-query" / "config.json").validate_config_file()
     assert len(found) == 1 and "Invalid JSON in config file" in found[0]
-
 
 def test_symlink_out_of_worktree_is_refused(repo: Path, tmp_path: Path) -> None:
     outside = tmp_path / "outside.json"
@@ -266,7 +249,6 @@ def test_symlink_out_of_worktree_is_refused(repo: Path, tmp_path: Path) -> None:
         m.update_processing_mode("auto")
     assert outside.read_bytes() == before
 
-
 def test_symlinked_folder_out_of_worktree_is_refused(repo: Path, tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -275,13 +257,11 @@ def test_symlinked_folder_out_of_worktree_is_refused(repo: Path, tmp_path: Path)
     with pytest.raises(OutsideWorktreeError, match="outside the worktree"):
         ConfigManager(repo / ".code-query" / "config.json").load_config()
 
-
 def test_symlink_into_git_dir_is_refused(repo: Path) -> None:
     (repo / ".code-query").mkdir()
     (repo / ".code-query" / "config.json").symlink_to(repo / ".git" / "config")
     with pytest.raises(OutsideWorktreeError, match="git directory"):
         ConfigManager(repo / ".code-query" / "config.json").load_config()
-
 
 def test_symlink_inside_worktree_is_followed(repo: Path, write_config: Callable[..., Path]) -> None:
     write_config(VALID, "shared/config.json")
@@ -291,45 +271,6 @@ def test_symlink_inside_worktree_is_followed(repo: Path, write_config: Callable[
     m.update_processing_mode("auto")
     assert (repo / ".code-query" / "config.json").is_symlink()
     assert json.loads((repo / "shared" / "config.json").read_text())["processing"]["mode"] == "auto"
-
-
-# -- effective_config -------------------------------------------------------------------
-
-
-def test_effective_config_from_a_subdirectory(repo: Path, write_config: Callable[..., Path]) -> None:
-    write_config(VALID)
-    (repo / "src" / "deep").mkdir(parents=True)
-    config = effective_config(repo / "src" / "deep", environ={})
-    assert config["dataset_name"] == "project" and config["processing"]["queue_timeout"] == 30
-
-
-def test_effective_config_uses_cwd_by_default(in_repo: Path, write_config: Callable[..., Path]) -> None:
-    write_config(VALID)
-    assert effective_config(environ={})["dataset_name"] == "project"
-
-
-def test_effective_config_legacy_file_drives_auto_without_rewrite(repo: Path, write_config: Callable[..., Path]) -> None:
-    path = write_config(LEGACY_AUTO)
-    before = path.read_bytes()
-    assert effective_config(repo, environ={})["processing"]["mode"] == "auto"
-    assert path.read_bytes() == before
-
-
-def test_effective_config_outside_a_repository(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not inside a git worktree"):
-        effective_config(tmp_path, environ={})
-
-
-def test_effective_config_in_linked_worktree(repo: Path, write_config: Callable[..., Path], tmp_path: Path) -> None:
-    write_config(VALID)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "c")
-    git(repo, "worktree", "add", "-q", str(tmp_path / "wt"), "-b", "feature")
-    config = effective_config(tmp_path / "wt", environ={})
-    assert config["dataset_name"] == "project"
-    m = ConfigManager(tmp_path / "wt" / ".code-query" / "config.json")
-    assert "/.git/worktrees/wt/" in m.lock_path
-
 
 @pytest.mark.parametrize("bad,needle", [
     ({"dataset_name": "x", "extra": float("nan")}, "extra: nan is not a JSON number"),
@@ -344,8 +285,6 @@ def test_save_config_refuses_what_the_file_could_not_hold(manager: ConfigManager
     assert needle in str(info.value)
     assert Path(manager.path).read_bytes() == before
 
-
-
 def test_deeper_values_are_copied_too(manager: ConfigManager) -> None:
     # Two copy strategies: flat containers are copied one level down; anything
     # deeper (here under an unknown key) goes through a full copy.
@@ -356,7 +295,6 @@ def test_deeper_values_are_copied_too(manager: ConfigManager) -> None:
     first["processing"]["mode"] = "auto"
     second = manager.load_config()
     assert second["extra"] == {"a": {"b": [1]}} and second["processing"]["mode"] == "manual"
-
 
 def test_new_file_mode_does_not_touch_the_process_umask(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Reading the umask by setting it would briefly change it for every thread.
@@ -370,7 +308,6 @@ def test_new_file_mode_does_not_touch_the_process_umask(repo: Path, monkeypatch:
     mask = real_umask(0)
     real_umask(mask)
     assert stat.S_IMODE(os.stat(m.path).st_mode) == 0o666 & ~mask
-
 
 def test_a_failing_directory_close_after_the_replace_is_not_a_failed_write(
         manager: ConfigManager, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -386,7 +323,6 @@ def test_a_failing_directory_close_after_the_replace_is_not_a_failed_write(
     manager.update_processing_mode("auto")  # the new file is in place: no error to report
     monkeypatch.undo()
     assert manager.load_config()["processing"]["mode"] == "auto"
-
 
 def test_init_writes_the_schema_hint_first(in_repo: Path) -> None:
     from codequery_gitcfg.cli.main import main

@@ -20,7 +20,7 @@ from codequery_gitcfg import ConfigError, ConfigManager, effective_config
 from codequery_gitcfg.core import schema as schema_mod
 from codequery_gitcfg.store import cache, memo
 
-from conftest import VALID
+from support.repos import VALID
 
 CONFIG = ".code-query/config.json"
 

@@ -1,4 +1,4 @@
-"""Helpers for the hook tests (this module holds no tests).
+"""Helpers for the tests that run the CLI and git as a user would (hooks, merge driver, e2e).
 
 Hooks are installed in-process (``cli.main(["install"])``), so the scripts run
 ``sys.executable``; git itself runs with a PATH that holds git but not this
@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
-from conftest import git
+from support.repos import git
 
 CONFIG = ".code-query/config.json"
 
@@ -75,7 +75,7 @@ def commit_skipping_hooks(repo: Path, message: str, *paths: str) -> None:
     git(repo, "commit", "-q", "--no-verify", "-m", message)
 
 
-PROJECT = Path(__file__).resolve().parents[1]
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def project_snapshot(dest: Path) -> Path:

@@ -11,11 +11,11 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # Long enough for a loaded 2-core machine shared by several suites.
 DEADLINE = 60.0
@@ -30,9 +30,24 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = DEADLINE
 
 
 def free_port() -> int:
+    """A port of 127.0.0.1 that was free a moment ago (another process may take it since:
+    ``redis_server`` tries again when its server cannot bind)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+# Bound, never listening: every connection to them is refused, and no other process (another
+# xdist worker, another suite on this machine) can start a server there while we hold them.
+_REFUSING: List[socket.socket] = []
+
+
+def refused_port() -> int:
+    """A port of 127.0.0.1 where nothing listens, for as long as this process lives ("Redis is down")."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    _REFUSING.append(s)
+    return int(s.getsockname()[1])
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -78,13 +93,15 @@ def redis_server() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     if binary is None:
         pytest.skip("redis-server is not installed (apt-get install redis-server; CI installs it)")
     redis = pytest.importorskip("redis", reason="the redis client is not installed (pip install redis)")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+    for attempt in range(5):
+        # A free port can be taken between free_port() and the server's bind (parallel workers,
+        # other suites on the machine): a server that exits at once gets another port.
+        port = free_port()
+        proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         client = redis.Redis(host="127.0.0.1", port=port)
 
-        def up() -> bool:
+        def up(proc: subprocess.Popen[bytes] = proc, client: Any = client) -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"redis-server exited with {proc.returncode}")
             try:
@@ -92,8 +109,18 @@ def redis_server() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
             except redis.ConnectionError:
                 return False
 
-        wait_for(up, "redis-server to answer", timeout=20)
+        try:
+            wait_for(up, "redis-server to answer", timeout=20)
+        except AssertionError:
+            exited = proc.poll() is not None  # it could not bind: try another port
+            stop(proc)
+            client.close()
+            if not exited or attempt == 4:
+                raise
+            continue
         client.close()
+        break
+    try:
         yield port, proc
     finally:
         stop(proc)

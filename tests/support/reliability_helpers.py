@@ -1,4 +1,4 @@
-"""Shared pieces of the reliability suites (tests/test_reliability_*.py).
+"""Shared pieces of the reliability suites (tests/reliability/).
 
 Every suite runs in CI in bounded time; ``CODEQUERY_SOAK=1`` scales rounds and
 examples up (see ``scaled``). Each test reports its counts with ``report``:
@@ -159,7 +159,7 @@ def _forget_inherited_locks() -> None:
     filelock >= 4 refuses an instance inherited across fork ("construct a new
     instance"), and codequery_gitcfg.locking caches one instance per path for
     the whole process, so a forked child that writes would get a RuntimeError.
-    That bug has its own test (test_reliability_locks.py::
+    That bug has its own test (reliability/test_locks.py::
     test_forked_child_can_take_the_lock_its_parent_used); the other suites
     clear the cache here so they test what they are about. Harmless once fixed.
     """
