@@ -82,14 +82,260 @@ def report(name: str, ours: float, ref: float, goal: Optional[float], unit: floa
     return ok
 
 
+# -- issue 20: long operations. git runs post-commit once per commit of a rebase or a
+# cherry-pick range, and the merge driver once per commit whose config both sides changed.
+LONG_COMMITS = 100
+LONG_FILES = 1000  # the size of a small code base: what Code Query documents
+_STAMP = 1_700_000_000
+
+
+def long_config(delay: int, model: str = "sonnet") -> bytes:
+    """A config whose model (main's change) and delay (each commit's) are lines apart: git's
+    text merge takes both, as the driver does."""
+    return (f'{{\n  "dataset_name": "bench",\n  "model": "{model}",\n  "exclude_patterns": ["dist/*", "build/*"],\n'
+            f'  "processing": {{\n    "mode": "manual",\n    "batch_size": 5,\n    "delay_seconds": {delay}\n'
+            "  }\n}\n").encode()
+
+
+def _fast_import_stream(config_each: bool) -> bytes:
+    """main: LONG_FILES files and the config, then one commit of its own; feature: LONG_COMMITS
+    commits from the first, each changing one file and, with ``config_each``, the config."""
+    out: List[bytes] = []
+    tick = [0]
+
+    def data(payload: bytes) -> None:
+        out.append(b"data %d\n" % len(payload) + payload + b"\n")
+
+    def commit(ref: str, mark: int, message: str, parent: Optional[int], files: Dict[str, bytes]) -> None:
+        tick[0] += 1
+        out.append(f"commit {ref}\nmark :{mark}\n"
+                   f"committer bench <bench@example.com> {_STAMP + tick[0]} +0000\n".encode())
+        data(message.encode())
+        if parent is not None:
+            out.append(f"from :{parent}\n".encode())
+        for path, payload in files.items():
+            out.append(f"M 100644 inline {path}\n".encode())
+            data(payload)
+
+    tree = {f"src/module_{n:04d}.py": f"def f{n}():\n    return {n}\n".encode() for n in range(LONG_FILES)}
+    commit("refs/heads/main", 1, "initial", None, {CONFIG: long_config(0), "README": b"bench\n", **tree})
+    for n in range(1, LONG_COMMITS + 1):
+        files = {f"src/module_{n:04d}.py": f"def f{n}():\n    return {n * 10}\n".encode()}
+        if config_each:
+            files[CONFIG] = long_config(n)
+        commit("refs/heads/feature", 1 + n, f"feature {n}", n, files)
+    main_change = {CONFIG: long_config(0, model="opus")} if config_each else {"README": b"bench, main\n"}
+    commit("refs/heads/main", LONG_COMMITS + 2, "main moves on", 1, main_change)
+    return b"".join(out)
+
+
+def long_repo(root: Path, name: str, config_each: bool, hooked: bool) -> Path:
+    """A template repository (made with git fast-import), checked out on main; ``hooked``: all
+    our hooks and Code Query's Huey hook (`install` + `install --huey-post-commit`)."""
+    repo = root / name
+    repo.mkdir()
+    git(repo, "init", "-q")
+    git(repo, "config", "user.email", "bench@example.com")
+    git(repo, "config", "user.name", "bench")
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=_fast_import_stream(config_each), check=True)
+    git(repo, "checkout", "-q", "-f", "main")
+    if hooked:
+        for extra in ([], ["--huey-post-commit"]):
+            subprocess.run([sys.executable, "-m", "codequery_gitcfg", "install", *extra], cwd=repo, check=True,
+                           capture_output=True)
+    return repo
+
+
+def _fresh(template: Path, dest: Path) -> Path:
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(template, dest, symlinks=True)  # keeps file times: hook-rules stays newer than its inputs
+    return dest
+
+
+def long_rows(root: Path, runs: int, env: Dict[str, str]) -> List[bool]:
+    """Issue 20's rows: each run on fresh copies of the same two templates, ours hooked."""
+    results: List[bool] = []
+    untouched = {side: long_repo(root, f"long-{side}", False, side == "ours") for side in ("ours", "plain")}
+    changing = {side: long_repo(root, f"long-cfg-{side}", True, side == "ours") for side in ("ours", "plain")}
+
+    def rebase(templates: Dict[str, Path], side: str) -> Callable[[int], float]:
+        def run(i: int) -> float:
+            repo = _fresh(templates[side], root / f"run-{side}")
+            git(repo, "checkout", "-q", "feature")
+            elapsed = timed(["git", "rebase", "-q", "main"], repo, env)
+            if git(repo, "rev-list", "--count", "main..HEAD").strip() != str(LONG_COMMITS):
+                raise SystemExit(f"the {side} rebase did not replay {LONG_COMMITS} commits")
+            return elapsed
+        return run
+
+    def cherry_pick(side: str) -> Callable[[int], float]:
+        def run(i: int) -> float:
+            repo = _fresh(untouched[side], root / f"run-{side}")
+            return timed(["git", "cherry-pick", "main..feature"], repo, env)
+        return run
+
+    ours, ref = interleave(runs, rebase(untouched, "ours"), rebase(untouched, "plain"))
+    results.append(report(f"rebase {LONG_COMMITS} (untouched)", ours, ref, 1.15))
+    ours, ref = interleave(runs, cherry_pick("ours"), cherry_pick("plain"))
+    results.append(report(f"cherry-pick {LONG_COMMITS}", ours, ref, 1.3))
+    ours, ref = interleave(runs, rebase(changing, "ours"), rebase(changing, "plain"))
+    results.append(report(f"rebase {LONG_COMMITS} (config)", ours, ref, 4.0))
+
+    # One merge driver invocation, as git runs it (the registered command, at the worktree's
+    # top), against `git merge-file` on the same three files.
+    repo = _fresh(changing["ours"], root / "driver")
+    sides = {name: repo / f".merge_file_{name}" for name in ("O", "A", "B", "ours")}
+    sides["O"].write_bytes(long_config(0))
+    sides["ours"].write_bytes(long_config(0, model="opus"))
+    sides["B"].write_bytes(long_config(1))
+    command = git(repo, "config", "--get", "merge.codequery-config.driver").strip()
+    for placeholder, value in (("%O", sides["O"]), ("%A", sides["A"]), ("%B", sides["B"]), ("%L", "7"),
+                               ("%P", CONFIG)):
+        command = command.replace(placeholder, str(value))
+
+    def merge(cmd: Sequence[str]) -> Callable[[int], float]:
+        def run(i: int) -> float:
+            shutil.copyfile(sides["ours"], sides["A"])
+            return timed(cmd, repo, env)
+        return run
+
+    reference = ["git", "merge-file", "-L", "ours", "-L", "base", "-L", "theirs", str(sides["A"]), str(sides["O"]),
+                 str(sides["B"])]
+    ours, ref = interleave(max(runs, 11), merge(["sh", "-c", command]), merge(reference))
+    report("merge driver (one)", ours, ref, None)
+    return results
+
+
+# -- issue 19: history. `validate --range` over many commits, the server's pre-receive and
+# the native pre-push, each on repositories made with git fast-import.
+RANGE_COMMITS = 2000
+PUSH_COMMITS = 3000
+PRE_PUSH_COMMITS = 100
+
+
+def history_config(n: int) -> bytes:
+    return json.dumps({"dataset_name": "bench", "processing": {"mode": "manual", "batch_size": 1 + n % 1000,
+                                                               "delay_seconds": n}}, indent=2).encode() + b"\n"
+
+
+def _linear_stream(count: int, config_each: bool) -> bytes:
+    """main: a first commit with the config (tagged ``base``), then ``count`` commits, each
+    changing the config (``config_each``) or a file beside it."""
+    out: List[bytes] = []
+    for n in range(count + 1):
+        out.append(f"commit refs/heads/main\nmark :{n + 1}\n"
+                   f"committer bench <bench@example.com> {_STAMP + n} +0000\n".encode())
+        message = f"commit {n}".encode()
+        out.append(b"data %d\n%s\n" % (len(message), message))
+        if n:
+            out.append(f"from :{n}\n".encode())
+        changed = {CONFIG: history_config(n)} if n == 0 or config_each else {"src/change.txt": f"{n}\n".encode()}
+        for path, payload in changed.items():
+            out.append(f"M 100644 inline {path}\n".encode() + b"data %d\n" % len(payload) + payload + b"\n")
+        out.append(b"\n")
+    out.append(b"reset refs/tags/base\nfrom :1\n\n")
+    return b"".join(out)
+
+
+def history_repo(root: Path, name: str, count: int, config_each: bool, *, bare: bool = False) -> Path:
+    repo = root / name
+    git(root, "init", "-q", *(["--bare"] if bare else []), str(repo))
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=repo, input=_linear_stream(count, config_each), check=True)
+    if not bare:
+        git(repo, "checkout", "-q", "-f", "main")
+    return repo
+
+
+def _target(root: Path, name: str, source: Path, hook: Optional[Path]) -> Path:
+    """A fresh bare repository holding ``source``'s base commit (and ``hook`` as its pre-receive)."""
+    bare = root / name
+    if bare.exists():
+        shutil.rmtree(bare)
+    git(root, "init", "-q", "--bare", str(bare))
+    git(source, "push", "-q", str(bare), "base:refs/heads/main")
+    if hook is not None:
+        shutil.copy2(hook, bare / "hooks" / "pre-receive")
+    return bare
+
+
+def history_rows(root: Path, runs: int, env: Dict[str, str], checker: str, schema: Path) -> List[bool]:
+    """Issue 19's rows: a range check against check-jsonschema on the same blobs, and pushes
+    with our hooks against the same pushes without them (config untouched)."""
+    results: List[bool] = []
+    ranged = history_repo(root, "range", RANGE_COMMITS, True)
+    files = root / "range-blobs"
+    files.mkdir()
+    for n in range(1, RANGE_COMMITS + 1):
+        (files / f"config-{n:04d}.json").write_bytes(history_config(n))
+    memo = ranged / ".git" / "codequery-gitcfg"
+
+    def range_cold(i: int) -> float:
+        shutil.rmtree(memo, ignore_errors=True)  # cold: no blob is known to the verdict memo
+        return timed([sys.executable, "-m", "codequery_gitcfg", "validate", "--range", "base..main"], ranged, env)
+
+    blobs = [checker, "--schemafile", str(schema), *sorted(str(p) for p in files.iterdir())]
+    ours, ref = interleave(runs, range_cold, lambda i: timed(blobs, ranged, env))
+    results.append(report(f"range {RANGE_COMMITS} (cold)", ours, ref, 0.5))
+
+    # The server: 3,000 new commits that leave the config alone, pushed to a fresh bare repository.
+    pusher = history_repo(root, "pusher", PUSH_COMMITS, False)
+    template = root / "server-template.git"
+    git(root, "init", "-q", "--bare", str(template))
+    subprocess.run([sys.executable, "-m", "codequery_gitcfg", "install", "--server"], cwd=template, check=True,
+                   capture_output=True)
+    server_hook = template / "hooks" / "pre-receive"
+
+    def push_to(hook: Optional[Path], source: Path, side: str, *config: str) -> Callable[[int], float]:
+        def run(i: int) -> float:
+            target = _target(root, f"target-{side}.git", source, hook)
+            return timed(["git", *config, "push", "-q", str(target), "main"], source, env)
+        return run
+
+    ours, ref = interleave(runs, push_to(server_hook, pusher, "ours"), push_to(None, pusher, "plain"))
+    results.append(report(f"push {PUSH_COMMITS} (server)", ours, ref, 1.3))
+
+    # The client: `git push` of 100 new commits with our pre-push (and every other hook of ours)
+    # against the same push with no hooks at all.
+    client = history_repo(root, "client", PRE_PUSH_COMMITS, False)
+    subprocess.run([sys.executable, "-m", "codequery_gitcfg", "install"], cwd=client, check=True, capture_output=True)
+    no_hooks = root / "no-hooks"
+    no_hooks.mkdir()
+    ours, ref = interleave(runs, push_to(None, client, "client-ours"),
+                           push_to(None, client, "client-plain", "-c", f"core.hooksPath={no_hooks}"))
+    results.append(report(f"pre-push {PRE_PUSH_COMMITS} (untouched)", ours, ref, 1.3))
+    return results
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--only", choices=["long", "history"],
+                        help="only the rows of long operations (rebase, cherry-pick range, merge driver), or of "
+                             "history (validate --range, pushes with the server's and the client's hooks)")
     args = parser.parse_args(argv)
+    if args.only == "long":
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "CODEQUERY_"))}
+        with tempfile.TemporaryDirectory(prefix="cq-bench-") as tmp:
+            print(f"python {sys.version.split()[0]}, {args.runs} runs per side, medians\n")
+            long_results = long_rows(Path(tmp), args.runs, env)
+        missed = long_results.count(False)
+        print(f"\n{len(long_results) - missed} of {len(long_results)} goals held")
+        return 1 if missed else 0
     checker = shutil.which("check-jsonschema") or str(Path(sys.executable).with_name("check-jsonschema"))
     if not os.path.exists(checker):
         raise SystemExit("check-jsonschema is missing: pip install '.[bench]'")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "CODEQUERY_"))}
+    if args.only == "history":
+        with tempfile.TemporaryDirectory(prefix="cq-bench-") as tmp:
+            schema = Path(tmp) / "schema.json"
+            schema.write_text(subprocess.run([sys.executable, "-m", "codequery_gitcfg", "schema"], check=True,
+                                             capture_output=True, text=True).stdout)
+            print(f"python {sys.version.split()[0]}, {args.runs} runs per side, medians\n")
+            history_results = history_rows(Path(tmp), args.runs, env, checker, schema)
+        missed = history_results.count(False)
+        print(f"\n{len(history_results) - missed} of {len(history_results)} goals held")
+        return 1 if missed else 0
     results: List[bool] = []
     with tempfile.TemporaryDirectory(prefix="cq-bench-") as tmp:
         root = Path(tmp)
@@ -255,6 +501,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         ours, ref = interleave(max(5, args.runs // 3), cached, fresh)
         results.append(report("cached load", ours, ref, 0.05, unit=1e6, suffix="us"))
+
+        results += long_rows(root, args.runs, env)
+        results += history_rows(root, args.runs, env, checker, schema)
 
     missed = results.count(False)
     print(f"\n{len(results) - missed} of {len(results)} goals held")

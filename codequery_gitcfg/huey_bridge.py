@@ -139,14 +139,21 @@ class EnqueueResult(NamedTuple):
     """What :func:`enqueue` put on the queue, and what it could not.
 
     ``results`` holds one Huey ``Result`` per task queued (``None`` entries
-    when the Huey was made with ``results=False``). On the first failure of the
+    when the Huey was made with ``results=False``). On the first refusal of the
     broker ``enqueue`` stops: ``failed`` holds every record not queued (always
     the tail of ``plan.files``, in order), and ``reason`` says why.
+
+    A request that got no answer (the connection dropped or timed out once it was
+    sent) is not a refusal: the broker may hold the task. Its records are queued
+    when the queue is seen to hold the task's id; otherwise they are counted as
+    queued but ``unconfirmed`` (never also processed elsewhere: the caller names
+    them), and ``reason`` says what happened.
     """
 
     results: Tuple[Optional[Result], ...]
     failed: Tuple[Record, ...] = ()
     reason: str = ""
+    unconfirmed: Tuple[Record, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -161,6 +168,9 @@ class Dispatch(NamedTuple):
     synced: Tuple[Record, ...] = ()
     skipped: Tuple[Record, ...] = ()  # not processed: no worker (or broker) and no fallback
     reason: str = ""  # why enqueueing failed, if it did
+    # Of ``enqueued``: sent, but the broker's answer was lost and the queue could not
+    # show the task; not processed here (a file goes one way only), named on stderr.
+    unconfirmed: Tuple[Record, ...] = ()
 
 
 class Heartbeat(NamedTuple):
@@ -331,27 +341,88 @@ def enqueue(plan: DispatchPlan, task: TaskWrapper, /, *, each: bool = False, **t
     else:
         calls = [(batch, (list(batch),), dict(task_kwargs)) for batch in plan.batches]
 
+    huey = task.huey
+    try:
+        # The broker answers before anything is sent: a failure here queued nothing.
+        huey.pending_count()
+    except Exception as exc:  # noqa: BLE001 -- as below
+        return EnqueueResult((), plan.files, _reason(exc))
     results: List[Optional[Result]] = []
-    for index, (_, args, kwargs) in enumerate(calls):
+    unconfirmed: List[Record] = []
+    reason = ""
+    for index, (records, args, kwargs) in enumerate(calls):
+        job = _job(task, args, kwargs, plan)
         try:
-            results.append(_put(task, args, kwargs, plan))
+            results.append(huey.enqueue(job))
+            continue
         # Each broker fails in its own way (redis.ConnectionError, sqlite3.Error,
         # OSError, a pickling error for a record it cannot store); whatever it
         # is, these records are not queued and the caller must hear of them.
         except Exception as exc:  # noqa: BLE001
-            failed = tuple(r for recs, _, _ in calls[index:] for r in recs)
-            return EnqueueResult(tuple(results), failed, _reason(exc))
-    return EnqueueResult(tuple(results))
+            reason = reason or _reason(exc)
+            answered = not _unanswered(exc)
+        rest = tuple(r for recs, _, _ in calls[index + 1:] for r in recs)
+        held = None if answered else _holds(huey, job.id)
+        if answered or (held is False and job.eta is not None and job.eta > _now(huey)):
+            # Refused, or not on the queue while it is not yet due (the schedule would show it): not queued.
+            return EnqueueResult(tuple(results), records + rest, reason, tuple(unconfirmed))
+        results.append(_result(huey, job))
+        if not held:
+            # Sent without an answer, and not seen on the queue: a worker may have taken it already.
+            unconfirmed.extend(records)
+        if held is None:  # the queue cannot be asked either: the rest is not sent
+            return EnqueueResult(tuple(results), rest, reason, tuple(unconfirmed))
+    return EnqueueResult(tuple(results), (), reason if unconfirmed else "", tuple(unconfirmed))
 
 
-def _put(task: TaskWrapper, args: Tuple[Any, ...], kwargs: Dict[str, Any], plan: DispatchPlan) -> Optional[Result]:
-    if plan.delay > 0:
-        return task.schedule(args=args, kwargs=kwargs, delay=plan.delay, retries=plan.retries)
-    # schedule() always sets an eta, and task.s() would swallow task kwargs
-    # that share a name with its own options (id, retries, timeout, ...);
-    # building the task the way schedule() does, without an eta, queues it as
-    # due now and passes the kwargs untouched.
-    return task.huey.enqueue(task.task_class(args, kwargs, retries=plan.retries))
+def _job(task: TaskWrapper, args: Tuple[Any, ...], kwargs: Dict[str, Any], plan: DispatchPlan) -> Any:
+    """The task as schedule() builds it, with its id given here: a request that gets no
+    answer is then looked for on the queue. (task.s() would swallow task kwargs that
+    share a name with its own options: id, retries, timeout, ...) Delay 0: due now, no eta."""
+    import uuid  # here, as huey: planning alone never pays for it (huey imports it anyway)
+
+    from huey.utils import normalize_time  # type: ignore[import-untyped, unused-ignore]
+
+    eta = normalize_time(delay=plan.delay, utc=task.huey.utc) if plan.delay > 0 else None
+    return task.task_class(args, kwargs, id=str(uuid.uuid4()), eta=eta, retries=plan.retries)
+
+
+def _unanswered(exc: BaseException) -> bool:
+    """The broker may have the request: the connection failed or timed out once it was
+    sent (redis' ConnectionError and TimeoutError, the socket's own). Any other failure is
+    the broker's no, or ours before sending (a record that cannot be stored)."""
+    return any(cls.__name__ in ("ConnectionError", "TimeoutError", "timeout") for cls in type(exc).__mro__)
+
+
+def _holds(huey: Huey, task_id: str) -> Optional[bool]:
+    """Whether the queue or the schedule holds the task ``task_id``; None if it cannot say.
+    Read as messages: the tasks of other modules need not be importable here."""
+    try:
+        items = [*huey.storage.enqueued_items(), *huey.storage.scheduled_items()]
+    except Exception:  # noqa: BLE001 -- the broker is still unreachable
+        return None
+    for data in items:
+        try:
+            if huey.serializer.deserialize(data).id == task_id:
+                return True
+        except Exception:  # noqa: BLE001,S112 -- another writer's message: not ours
+            continue
+    return False
+
+
+def _now(huey: Huey) -> Any:
+    """Now, as huey writes a task's eta (naive; UTC unless the Huey says otherwise)."""
+    import datetime  # as uuid above
+
+    from huey.utils import utcnow  # type: ignore[import-untyped, unused-ignore]
+
+    return utcnow() if huey.utc else datetime.datetime.now()
+
+
+def _result(huey: Huey, job: Any) -> Optional[Result]:
+    from huey.api import Result as _Result  # type: ignore[import-untyped, unused-ignore]
+
+    return _Result(huey, job) if huey.results else None
 
 
 def _reason(exc: BaseException) -> str:
@@ -396,11 +467,20 @@ def dispatch(
         return Dispatch(plan, synced=plan.files)
 
     result = _enqueue_loaded(plan, task, each, task_kwargs or {})
-    failed = result.failed
+    failed, unsure = result.failed, result.unconfirmed
     done = plan.files[: len(plan.files) - len(failed)]
-    if not failed:
-        return Dispatch(plan, enqueued=done)
     reason = _shown(result.reason)
+    if unsure:
+        # Sent, with no answer: processed here too, they could be documented twice.
+        print(
+            f"The Code Query worker's queue did not confirm {len(unsure)} file(s) ({reason}): they were sent, "
+            "so they count as queued and are not processed here (a file goes one way only); "
+            "if the worker does not document them, they need queueing again.\n"
+            f"unconfirmed: {_names(unsure)}",
+            file=err,
+        )
+    if not failed:
+        return Dispatch(plan, enqueued=done, reason=result.reason, unconfirmed=unsure)
     if plan.fallback_to_sync:
         print(
             f"Could not queue {len(failed)} file(s) for the Code Query worker ({reason}); "
@@ -408,14 +488,14 @@ def dispatch(
             file=err,
         )
         sync(list(failed))
-        return Dispatch(plan, enqueued=done, synced=failed, reason=result.reason)
+        return Dispatch(plan, enqueued=done, synced=failed, reason=result.reason, unconfirmed=unsure)
     print(
         f"Could not queue {len(failed)} file(s) for the Code Query worker ({reason}) and "
         "processing.fallback_to_sync is disabled.\n"
         f"not processed: {_names(failed)}",
         file=err,
     )
-    return Dispatch(plan, enqueued=done, skipped=failed, reason=result.reason)
+    return Dispatch(plan, enqueued=done, skipped=failed, reason=result.reason, unconfirmed=unsure)
 
 
 def _enqueue_loaded(

@@ -102,6 +102,57 @@ known_valid() {
     return 1
 }
 
+# Did git's sequencer (a `cherry-pick A..B` or `revert A..B`) make HEAD itself, from a
+# commit that leaves the config as it is? Then HEAD's config is its parent's, and there is
+# nothing to name, without a git call for this commit. Why that holds:
+# - sequencer/todo lists the picks left; while git runs post-commit for a pick it made, the
+#   first line is that pick ("pick ABBREV subject", "revert ABBREV subject");
+# - git made this commit itself when MERGE_MSG is still there: a `git commit` typed during a
+#   stopped range (which may carry anything, --no-verify included) removes MERGE_MSG before
+#   running post-commit, and so does the `git commit` of `cherry-pick --continue`;
+# - a pick of X is a merge (base X^, ours HEAD, theirs X), a revert the same with X and X^
+#   swapped: when X and its first parent hold the same blob at the config's path, and X is
+#   not a merge, the result holds HEAD's (were the parent without it, a rename on our side
+#   could carry X's change of another file into the config: then the commit is checked).
+# One `git cat-file --batch-check` for the whole list, the first time, answers that; the
+# list of such picks goes into sequencer/, which git removes with the rest when it is done.
+unchanged_by_pick() {
+    git_dir || return 1
+    todo=$gd/sequencer/todo
+    [ -f "$gd/MERGE_MSG" ] && [ -f "$todo" ] && IFS=' ' read -r action item _ <"$todo" || return 1
+    case $action in
+        pick | revert) ;;
+        *) return 1 ;;
+    esac
+    same=$gd/sequencer/codequery-gitcfg-unchanged
+    if [ ! -f "$same" ]; then
+        # X:config, X^:config and X^2 (a merge) for each pick, in order: three answers each.
+        answers=$(while IFS=' ' read -r _ pick _; do
+            printf '%s:%s\n%s^:%s\n%s^2\n' "$pick" "$config" "$pick" "$config" "$pick"
+        done <"$todo" | git cat-file --batch-check 2>/dev/null) || return 1
+        picks=
+        while IFS=' ' read -r _ pick _; do
+            picks="$picks $pick"
+        done <"$todo"
+        found=
+        set -f
+        for pick in $picks; do
+            { IFS= read -r own && IFS= read -r parent && IFS= read -r merge; } || break
+            case $own in *" blob "*) ;; *) continue ;; esac
+            [ "$own" = "$parent" ] || continue
+            case $merge in *" missing") found="$found$pick$nl" ;; esac
+        done <<CODEQUERY_GITCFG_ANSWERS
+$answers
+CODEQUERY_GITCFG_ANSWERS
+        set +f
+        printf '%s' "$found" >"$same" || return 1
+    fi
+    while IFS= read -r line; do
+        [ "$line" = "$item" ] && return 0
+    done <"$same"
+    return 1
+}
+
 # Run once per git hook call. Another hook manager may have moved this script aside and
 # call it from its own hook, which may be the very hook this script chains to below.
 # The guard names this hook and this repository: a chained hook that commits in another
@@ -183,6 +234,11 @@ CODEQUERY_GITCFG_INPUT
                 { [ -d "$gd/rebase-apply" ] && [ ! -e "$gd/rebase-apply/applying" ]; }; }; then
                 return 0
             fi
+            # Each commit git's sequencer makes itself (of a cherry-pick or revert range)
+            # costs no git call when its original leaves the config alone (unchanged_by_pick).
+            if [ "$hook" = post-commit ] && unchanged_by_pick; then
+                return 0
+            fi
             # Did this commit change the config, and to which blob? One git call; a first
             # commit has no parent: git fails and Python decides. A blob the memo knows as
             # valid passes without Python: what the merge driver made of each commit of a
@@ -219,13 +275,23 @@ CODEQUERY_GITCFG_INPUT
     # where `pip install --user` puts us. What is left of "" on sys.path is removed.
     # pre-push, pre-receive and post-rewrite get git's lines (read once, below) on
     # standard input; other hooks read none: the script's stays whole for the chained hook.
-    CODEQUERY_GITCFG_STAGED=$staged "$python" -E -c '
-import os, sys
+    CODEQUERY_GITCFG_STAGED=$staged "$python" -E -S -c '
+import sys, _signal
+# Ctrl-C while Python starts ends the hook at once (git says 130), never in a traceback:
+# SIGINT keeps its default action until the hook starts its work, which handles it; -S
+# keeps the site start-up (the .pth files of the environment) for below, under it too.
+_signal.signal(_signal.SIGINT, _signal.SIG_DFL)
+import os, site
+# "" (the current folder) goes first: site.main() would make it absolute, and keep it.
+sys.path[:] = [p for p in sys.path if os.path.isabs(p)]
+site.main()
 sys.path[:] = [p for p in sys.path if os.path.isabs(p)]
 try:
+    from codequery_gitcfg.cli import quit_on_interrupt
     from codequery_gitcfg.cli.hook import main
 except ImportError as exc:
     sys.exit(f"codequery-gitcfg: cannot run the hook with {sys.executable}: {exc}; run `codequery-gitcfg install` again from the environment that has codequery-gitcfg")
+quit_on_interrupt()  # until the hook starts its work
 sys.exit(main())
 ' "$hook" "$@" <<CODEQUERY_GITCFG_INPUT
 ${hook_input-}
@@ -249,7 +315,24 @@ case $0 in
     */*) here=${0%/*} ;;
     *) here=. ;;
 esac
+# Code Query's Huey hook, when `install --huey-post-commit` put it here (it runs after ours),
+# does nothing without a queue file and a hook of its own behind it: then it is not started
+# (a process less for each commit of a rebase or of a cherry-pick range). Only the script of
+# this very version says so (its managed marker): hooks/huey-post-commit.sh makes that rule.
+huey_idle() {
+    [ "$hook" = post-commit ] && [ ! -e .code-query/file_queue.json ] && [ ! -L .code-query/file_queue.json ] &&
+        [ ! -e "$here/post-commit.codequery-gitcfg-huey.orig" ] && [ ! -L "$here/post-commit.codequery-gitcfg-huey.orig" ] ||
+        return 1
+    n=0
+    while [ $n -lt 30 ] && IFS= read -r line; do
+        [ "$line" = "# codequery-gitcfg-managed: hook=huey-post-commit version=@VERSION@" ] && return 0
+        n=$((n + 1))
+    done <"$here/$hook@CHAINED@"
+    return 1
+}
+
 if [ -x "$here/$hook@CHAINED@" ]; then
+    huey_idle 2>/dev/null && exit 0
     this_repo
     CODEQUERY_GITCFG_IN_HOOK="$hook $repo_id"
     export CODEQUERY_GITCFG_IN_HOOK

@@ -9,6 +9,7 @@ import warnings
 from typing import Any, Callable, Iterable, Iterator, Optional, TextIO
 
 from ..core.errors import EXIT_FAIL, EXIT_INTERNAL, ConfigError, capped, escape, escape_output
+from . import started
 
 DEBUG_VAR = "CODEQUERY_GITCFG_DEBUG"
 
@@ -89,6 +90,7 @@ def guarded(body: Callable[[], int]) -> int:
     As pre-commit does, an unexpected exception never shows a traceback unless
     asked for (CODEQUERY_GITCFG_DEBUG=1): the user gets what failed and how to report it.
     """
+    started()  # from here, Ctrl-C is a KeyboardInterrupt that _run turns into 130
     warnings.showwarning = _show_warning
     with _safe_output():
         try:

@@ -16,14 +16,14 @@ from ..core import env, judge, reader, report
 from ..core.defaults import defaults as core_defaults
 from ..core.defaults import set_path
 from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, escape, escape_json
-from ..core.positions import positions as locate_positions
 from ..core.migrate import CURRENT_SCHEMA_VERSION, CURRENT_VERSION_NAME, migrate
+from ..core.positions import positions as locate_positions
 from ..core.reader import MAX_INT_DIGITS
 from ..core.schema import check, field_errors, schema, schema_text
 from ..core.version import __version__
 from ..git import history, ops
 from ..git.repo import ignored_by
-from ..store import atomic, files
+from ..store import files
 from . import hooks
 from .guard import guarded
 
@@ -42,7 +42,7 @@ def _workspace() -> ops.Workspace:
 # -- commands -----------------------------------------------------------------
 def verbosity(args: argparse.Namespace) -> int:
     """check-jsonschema's verbosity: 1, plus each -v, less each -q (before or after COMMAND)."""
-    return 1 + args.verbose + args.top_verbose - args.quiet - args.top_quiet
+    return int(1 + args.verbose + args.top_verbose - args.quiet - args.top_quiet)
 
 
 def colour(args: argparse.Namespace) -> str:
@@ -67,12 +67,15 @@ def _say(args: argparse.Namespace, line: str) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     out = _reporter(args)
     # The text form names each commit (and its subject) once, above its findings.
-    heading = (lambda change: print(f"{change.title}:", file=sys.stderr)) if args.format == "text" else None
+    # (-qq says nothing at all: no heading either)
+    heading = ((lambda change: print(f"{change.title}:", file=sys.stderr))
+               if args.format == "text" and verbosity(args) >= 0 else None)
     if args.rev is not None:
         return history.validate_rev(args.rev, None, os.environ, out, allow_legacy=args.allow_legacy, heading=heading)
     pushed = _pushed_commits(args)
     if pushed is not None:
-        return history.validate_range(pushed, None, os.environ, out, allow_legacy=args.allow_legacy, heading=heading)
+        return history.validate_range(pushed, None, os.environ, out, allow_legacy=args.allow_legacy, heading=heading,
+                                      passes=verbosity(args) > 1)  # only -v shows them
     return ops.validate_files(_workspace(), _files(args), out)
 
 
@@ -296,13 +299,13 @@ def _parse_json(key: str, raw: str) -> Any:
         return reader.parse_json(raw)
     except ConfigError as exc:
         example = '\'["dist/*"]\'' if key == "exclude_patterns" else '\'{"mode": "auto"}\''
-        if raw.lstrip()[:1] in ("{", "["):
+        if raw.lstrip()[:1] in ("{", "[") and exc.problems[0].message.startswith("Invalid JSON"):
             # Meant as JSON: what is wrong with it, where in VALUE, not that it is a string.
             [first, *_] = exc.problems
             where = f" (column {first.col})" if first.line == 1 and first.col is not None else (
                 f" (line {first.line} column {first.col})" if first.line is not None else "")
-            why = first.message.replace("Invalid JSON in config file: ", "")
-            raise ConfigError([Problem(key, f"invalid value {raw!r}: not valid JSON: {why}{where}; give it as JSON, "
+            reason = first.message.replace("Invalid JSON in config file: ", "")
+            raise ConfigError([Problem(key, f"invalid value {raw!r}: not valid JSON: {reason}{where}; give it as JSON, "
                                             f"such as {example}")]) from None
         error = _rule(key, raw, raw)
         problem = error.problems[0]
@@ -411,6 +414,8 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise ConfigError("already exists; edit it with `codequery-gitcfg set`", label)
     _say(args, f"created {label}")
     if schema_path is not None:
+        from ..store import atomic  # noqa: PLC0415 -- a write: validate, on every commit, never pays for tempfile
+
         atomic.write_atomic(schema_path, schema_text().encode("utf-8"))
         _say(args, f"wrote the schema to {args.schema} (\"$schema\": \"{ref}\"; commit both)")
     worktree = _workspace().worktree

@@ -66,11 +66,7 @@ class Problem(NamedTuple):
                     where.append(str(self.col))
         prefix = ":".join(where)
         parts = [p for p in (prefix, self.path) if p]
-        message = self.message
-        if not filename and self.line is not None:
-            # No FILE:LINE:COL prefix to carry it: the position goes after the message.
-            message += f" (line {self.line}" + (f" column {self.col})" if self.col is not None else ")")
-        return escape(": ".join(parts + [message]))
+        return escape(": ".join(parts + [self.message]))
 
 
 class KeyProblem(Problem):

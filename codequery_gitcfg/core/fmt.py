@@ -3,6 +3,8 @@
 A rewrite keeps indentation, line endings, final newline and BOM, and copies
 every unchanged value (``"exclude_patterns": ["a", "b"]``, or a list wrapped by
 hand over several lines) verbatim from the original text instead of re-flowing it.
+A changed list or object that the original wrote on one line stays on one line
+while it is short (``ONE_LINE``), as the merge driver's ``["*.log", "*.tmp"]``.
 """
 from __future__ import annotations
 
@@ -11,10 +13,11 @@ import re
 from typing import Any, Dict, List, NamedTuple, Optional, Tuple, Union
 
 from .jsonvalue import same
-from .positions import spans
 from .migrate import former_names
+from .positions import spans
 
 _INDENT = re.compile(r"[\[{][ \t]*\r?\n([ \t]+)\S")
+ONE_LINE = 80  # a changed one-line value stays on one line up to this long (or as long as it was)
 
 
 class Style(NamedTuple):
@@ -57,9 +60,35 @@ class _Writer:
                 return self.text[a:b].replace("\r\n", "\n")
         return None
 
+    def one_line(self, value: Any, path: str) -> Optional[str]:
+        """``value`` on one line, when the original wrote this value (under this name or an old
+        spelling) on one line and the new one is short."""
+        for candidate in (path, *former_names(path)):
+            if candidate in self.spans:
+                a, b = self.spans[candidate]
+                if "\n" in self.text[a:b]:
+                    return None
+                inline = self.inline(value, path)
+                return inline if len(inline) <= max(ONE_LINE, b - a) and "\n" not in inline else None
+        return None
+
+    def inline(self, value: Any, path: str) -> str:
+        """``value`` on one line, each unchanged part still copied verbatim."""
+        copied = self.verbatim(value, path) if path else None
+        if copied is not None:
+            return copied
+        if isinstance(value, dict) and value:
+            return "{" + ", ".join(f"{json.dumps(key, ensure_ascii=False)}: {self.inline(sub, f'{path}.{key}')}"
+                                   for key, sub in value.items()) + "}"
+        if isinstance(value, list) and value:
+            return "[" + ", ".join(self.inline(sub, f"{path}[{i}]") for i, sub in enumerate(value)) + "]"
+        return json.dumps(value, ensure_ascii=False)
+
     def emit(self, value: Any, path: str, level: int) -> str:
         if path:
             copied = self.verbatim(value, path)
+            if copied is None and isinstance(value, (dict, list)) and value:
+                copied = self.one_line(value, path)
             if copied is not None:
                 return copied
         pad = self.unit * (level + 1)

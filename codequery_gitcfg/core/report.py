@@ -60,6 +60,9 @@ class Output:
         self.failed = False
         self.checked: List[str] = []
         self.done = "validation done"  # what the success line says (``ok -- validation done``)
+        # Where it goes: stdout, as check-jsonschema's, unless the command's data is there
+        # (``migrate`` reports on stderr, beside the diff or the migrated file on stdout).
+        self.success_on_stderr = False
 
     @classmethod
     def for_environ(cls, environ: Mapping[str, str], *, verbosity: int = 1, colour: str = "auto") -> Output:
@@ -83,10 +86,10 @@ class Output:
         """One problem's line, escaped (a colour form adds its own codes)."""
         return problem.render(label)
 
-    def _put(self, line: str) -> None:
+    def _put(self, line: str, stream: Optional[TextIO] = None) -> None:
         """A line already escaped, which may carry our colour codes: a stream that escapes
         what it writes (the CLI's) takes them through ``write_styled``."""
-        stream = self.stream or sys.stderr
+        stream = stream or self.stream or sys.stderr
         write = getattr(stream, "write_styled", None)
         if write is None:
             print(line, file=stream)
@@ -161,11 +164,12 @@ class TextOutput(Output):
         if self.failed or self.verbosity < 1:
             return
         ok = f"{GREEN}ok{RESET}" if self.colour else "ok"
-        self._put(f"{ok} -- {escape(self.done)}")
+        stream = sys.stderr if self.success_on_stderr else sys.stdout
+        self._put(f"{ok} -- {escape(self.done)}", stream)
         if self.verbosity > 1 and self.checked:
-            self._write("The following files were checked:")
+            self._put("The following files were checked:", stream)
             for label in self.checked:
-                self._write(f"  {label}")
+                self._put(f"  {escape(label)}", stream)
 
     def render(self, problem: Problem, label: str) -> str:
         if not self.colour:

@@ -69,7 +69,8 @@ def judge_moved(found: HookFile, framework: str) -> Optional[Tuple[bool, str]]:
         return False, (f"our checks run twice: the pre-commit framework's hook runs {legacy} (ours, which "
                        f"`pre-commit install` moved there) and then {' / '.join(listed)}: run "
                        f"`pre-commit install --overwrite --hook-type {found.hook}` (it deletes {legacy})")
-    return True, f"the pre-commit framework's hook, which runs ours first ({legacy}, where `pre-commit install` moved it)"
+    return True, (f"the pre-commit framework's hook, which runs ours first ({legacy}, where `pre-commit install` "
+                  "moved it)")
 
 
 def judge_hook(found: HookFile, framework: str) -> Tuple[bool, str]:
@@ -249,7 +250,7 @@ def judge_driver(state: DriverState, framework: bool = False) -> Tuple[bool, str
     ``framework``: run by the pre-commit framework, whose hook id is the fix to name."""
     install = _FRAMEWORK_DRIVER if framework else _INSTALL
     if state.command is None and not state.attribute:
-        how = (f"`pre-commit run codequery-config-merge-driver --hook-stage manual` registers it" if framework
+        how = ("`pre-commit run codequery-config-merge-driver --hook-stage manual` registers it" if framework
                else "`codequery-gitcfg install --merge-driver-only` registers it")
         return True, f"not registered (optional: without it git merges the config line by line; {how})"
     if state.command is not None and not state.ours:

@@ -6,18 +6,20 @@ server's pre-receive hook and post-rewrite (the end of a rebase). Whatever the b
 - ONE ``git log --raw`` lists the commits whose config differs from their first
   parent's (``repo.config_changes``: merges against their first parent, root commits
   against nothing, side branches of a merge included);
-- ONE ``git cat-file --batch-check`` names each distinct blob in full and gives its
-  size from the object's header, so a 100 MB blob is refused without being read;
+- ONE ``git cat-file --batch-check`` gives each distinct blob's size from the object's
+  header, so a 100 MB blob is refused without being read;
 - the verdict memo (``store.memo``, keyed by blob id) makes a blob that passed before
   free: one committed through pre-commit costs nothing at push time;
 - ONE ``git cat-file --batch`` reads the rest, each distinct blob once, one at a time;
-- each is judged as every config is: ``Document.parse`` then ``judge.judge``.
+- each is judged as every config is: ``Document.parse`` then ``judge.judge``;
+- commits are named (``repo.abbreviations``, one more ``git log``) only when printed.
 
 A symlink at the config path (or at its folder) is refused, not followed. Nothing here
 touches a working tree: it works in a bare repository and inside a push's quarantine.
 """
 from __future__ import annotations
 
+import os
 import sys
 from typing import Dict, List, Mapping, NamedTuple, Optional, Protocol, Sequence, Tuple
 
@@ -120,8 +122,8 @@ _NOT_A_BLOB = Judged((Problem("", "cannot be read from git (not a blob)"),), unr
 def judge_blobs(names: Sequence[str], cwd: Optional[str], environ: Mapping[str, str], *,
                 memo_path: Optional[str] = None, learn: int = 0,
                 extra: Sequence[str] = ()) -> Tuple[Dict[str, Tuple[str, Judged]], Dict[str, Optional[str]]]:
-    """Each distinct blob of ``names`` (ids, abbreviated or not) judged once: by name, its
-    full id and verdict. ``extra`` (``REV:PATH`` queries) are only named, in the same git
+    """Each distinct blob of ``names`` (full ids; an abbreviated one works too) judged once:
+    by name, its full id and verdict. ``extra`` (``REV:PATH`` queries) are only named, in the same git
     call: by query, the full id of the blob there (None when there is none).
 
     The memo learns the last ``learn`` clean blobs judged (the newest, in a range listed
@@ -129,11 +131,13 @@ def judge_blobs(names: Sequence[str], cwd: Optional[str], environ: Mapping[str, 
     """
     distinct = list(dict.fromkeys(names))
     infos = repo.object_info([*distinct, *extra], cwd, environ)
+    # No memo yet (a fresh clone, CI): nothing to ask it once per blob.
+    asked = memo_path if memo_path is not None and os.path.exists(memo_path) else None
     named = {query: (info.name if info is not None and info.kind == "blob" else None)
              for query, info in zip(extra, infos[len(distinct):])}
     by_id: Dict[str, Judged] = {}
     full: Dict[str, str] = {}
-    wanted: List[str] = []
+    wanted: Dict[str, None] = {}  # ordered, and a set: thousands of blobs
     for name, info in zip(distinct, infos):
         if info is None or info.kind != "blob":
             full[name] = name
@@ -144,12 +148,12 @@ def judge_blobs(names: Sequence[str], cwd: Optional[str], environ: Mapping[str, 
             continue
         if info.size > MAX_BYTES:
             by_id[info.name] = _TOO_LARGE
-        elif memo_path is not None and memo.passed(memo_path, info.name):
+        elif asked is not None and memo.passed(asked, info.name):
             by_id[info.name] = CLEAN
         else:
-            wanted.append(info.name)
+            wanted[info.name] = None
     clean: List[str] = []
-    for sha, raw in repo.read_blobs(wanted, cwd, environ, MAX_BYTES):
+    for sha, raw in repo.read_blobs(list(wanted), cwd, environ, MAX_BYTES):
         verdict = _NOT_A_BLOB if raw is None else judge_blob(raw, CONFIG_PATH)
         by_id[sha] = verdict
         if verdict.clean:
@@ -256,14 +260,18 @@ def _git_dir(cwd: Optional[str], environ: Mapping[str, str]) -> Optional[str]:
 
 
 def validate_range(revs: Sequence[str], cwd: Optional[str], environ: Mapping[str, str], out: Reporter, *,
-                   allow_legacy: bool = False, heading: Optional[Heading] = None) -> int:
-    """``validate --range``: every commit of ``revs`` that changes the config."""
+                   allow_legacy: bool = False, heading: Optional[Heading] = None, passes: bool = True) -> int:
+    """``validate --range``: every commit of ``revs`` that changes the config. ``passes``:
+    report the commits that pass too (``-v`` lists them; naming thousands costs git a search each)."""
     fix = ops.fix_command(CONFIG_PATH, environ, default=True)
     git_dir = _git_dir(cwd, environ)
     memo_path = memo.path_in(git_dir, memo.BLOBS) if git_dir else None
     examined = examine(revs, cwd, environ, memo_path=memo_path, learn=LEARN)
-    return _report(examined.changes, findings(examined, legacy=NOWHERE if allow_legacy else EVERYWHERE, fix=fix),
-                   out, heading)
+    found = findings(examined, legacy=NOWHERE if allow_legacy else EVERYWHERE, fix=fix)
+    failing = {(f.change.name.commit, f.change.path) for f in found}
+    passed = [c for c in examined.changes if (c.name.commit, c.path) not in failing] if passes else []
+    found, passed = abbreviated(found, cwd, environ, also=passed)
+    return _report(passed, found, out, heading)
 
 
 def validate_rev(rev: str, cwd: Optional[str], environ: Mapping[str, str], out: Reporter, *,
@@ -288,20 +296,32 @@ def validate_rev(rev: str, cwd: Optional[str], environ: Mapping[str, str], out: 
             memo_path = memo.path_in(git_dir, memo.BLOBS) if git_dir else None
             sha, judged = judge_blobs([listed.blob], cwd, environ, memo_path=memo_path, learn=LEARN)[0][listed.blob]
             change = Change(name, listed.path, listed.mode, sha, judged)
-    examined = Examined([change], {})
-    return _report([change], findings(examined, legacy=NOWHERE if allow_legacy else EVERYWHERE, fix=fix),
-                   out, heading)
+    found = findings(Examined([change], {}), legacy=NOWHERE if allow_legacy else EVERYWHERE, fix=fix)
+    return _report([] if found else [change], found, out, heading)
 
 
 class Heading(Protocol):
     def __call__(self, change: Change) -> None: ...
 
 
-def _report(changes: Sequence[Change], found: Sequence[Finding], out: Reporter, heading: Optional[Heading]) -> int:
-    failing = {id(f.change) for f in found}
-    for change in changes:
-        if id(change) not in failing:
-            out.passed(change.label)
+def abbreviated(found: Sequence[Finding], cwd: Optional[str], environ: Mapping[str, str],
+                also: Sequence[Change] = ()) -> Tuple[List[Finding], List[Change]]:
+    """``found`` and ``also`` with their commits' abbreviated names, asked of git at once."""
+    unnamed = [c.name.commit for c in (*(f.change for f in found), *also) if not c.name.short]
+    shorts = repo.abbreviations(unnamed, cwd, environ)
+
+    def named(change: Change) -> Change:
+        if change.name.short:
+            return change
+        short = shorts.get(change.name.commit) or change.name.commit[:12]
+        return change._replace(name=change.name._replace(short=short))
+
+    return [f._replace(change=named(f.change)) for f in found], [named(c) for c in also]
+
+
+def _report(passed: Sequence[Change], found: Sequence[Finding], out: Reporter, heading: Optional[Heading]) -> int:
+    for change in passed:
+        out.passed(change.label)
     for finding in found:
         if heading is not None:
             heading(finding.change)
@@ -312,8 +332,11 @@ def _report(changes: Sequence[Change], found: Sequence[Finding], out: Reporter, 
 
 # -- hooks: pre-push, pre-receive, post-rewrite ------------------------------------------
 def hook_input() -> str:
-    """What git gave the hook on standard input (the script hands it over whole)."""
+    """What git gave the hook on standard input (the script hands it over whole); nothing
+    from a terminal (``codequery-gitcfg hook post-rewrite rebase`` typed by hand)."""
     try:
+        if sys.stdin is None or sys.stdin.isatty():
+            return ""
         return sys.stdin.read()
     except (OSError, ValueError, UnicodeDecodeError):
         return ""
@@ -379,17 +402,11 @@ def pre_push(args: Sequence[str], text: str, environ: Mapping[str, str], cwd: Op
             tips[remote_ref] = sha
     if not local:
         return EXIT_OK
-    knobs = repo.config_values(SETTINGS, cwd, environ)
     git_dir = _git_dir(cwd, environ)
     revs = [*dict.fromkeys(local), "--not", *dict.fromkeys(known)] + ([f"--remotes={remote}"] if remote else [])
     examined = examine(revs, cwd, environ, ignore_missing=True, tips=tips, learn=LEARN,
                        memo_path=memo.path_in(git_dir, memo.BLOBS) if git_dir else None)
-    found = findings(examined, legacy=NOWHERE if _flag(knobs, "allowLegacy") else AT_TIPS,
-                     tips_only=_flag(knobs, "tipsOnly"), fix=ops.fix_command(CONFIG_PATH, environ, default=True))
-    if not found:
-        return EXIT_OK
-    _say_refusal(found)
-    return EXIT_FAIL
+    return _judge_push(examined, ops.fix_command(CONFIG_PATH, environ, default=True), cwd, environ)
 
 
 def pre_receive(text: str, environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
@@ -413,13 +430,21 @@ def pre_receive(text: str, environ: Mapping[str, str], cwd: Optional[str] = None
             tips[ref] = new
     if not news:
         return EXIT_OK
-    knobs = repo.config_values(SETTINGS, cwd, environ)
     examined = examine([*dict.fromkeys(news), "--not", "--all"], cwd, environ, tips=tips)
+    return _judge_push(examined, "codequery-gitcfg migrate", cwd, environ)
+
+
+def _judge_push(examined: Examined, fix: str, cwd: Optional[str], environ: Mapping[str, str]) -> int:
+    """A push's verdict under the repository's settings (``codequery-gitcfg.allowLegacy``,
+    ``codequery-gitcfg.tipsOnly``): exit 1, and why, when it is refused."""
+    if not examined.changes:
+        return EXIT_OK  # no pushed commit changes the config: no setting can refuse it
+    knobs = repo.config_values(SETTINGS, cwd, environ)
     found = findings(examined, legacy=NOWHERE if _flag(knobs, "allowLegacy") else AT_TIPS,
-                     tips_only=_flag(knobs, "tipsOnly"), fix="codequery-gitcfg migrate")
+                     tips_only=_flag(knobs, "tipsOnly"), fix=fix)
     if not found:
         return EXIT_OK
-    _say_refusal(found)
+    _say_refusal(abbreviated(found, cwd, environ)[0])
     return EXIT_FAIL
 
 
@@ -442,6 +467,7 @@ def after_rewrite(text: str, environ: Mapping[str, str], cwd: Optional[str] = No
     found = findings(examined, legacy=EVERYWHERE, fix="codequery-gitcfg migrate")
     if not found:
         return EXIT_OK
+    found = abbreviated(found, cwd, environ)[0]
     many = len(found) > 1
     say(f"warning: after the {event}, {len(found)} rewritten commit{'s' if many else ''} "
         f"carr{'y' if many else 'ies'} a {CONFIG_PATH} that is not valid or uses an old schema "

@@ -61,9 +61,10 @@ def run(name: str, args: Sequence[str], environ: Mapping[str, str], cwd: Optiona
         if name == "pre-push":
             return history.pre_push(args, history.hook_input(), environ, cwd)
         return history.pre_receive(history.hook_input(), environ, cwd)
-    if name == "post-rewrite" and (args[0] if args else environ.get("PRE_COMMIT_REWRITE_COMMAND")) == "rebase":
-        # The end of a rebase: every rewritten commit at once (stdin: OLD NEW lines), then,
-        # below, the working-tree migration a `pull --rebase` may need.
+    if name == "post-rewrite" and args[:1] == ["rebase"] and not ops.framework(environ):
+        # The end of a rebase: every rewritten commit at once (stdin: OLD NEW lines, which our
+        # script hands over; the pre-commit framework hands none), then, below, the
+        # working-tree migration a `pull --rebase` may need.
         from . import history  # noqa: PLC0415
 
         _never_fail(name, lambda: history.after_rewrite(history.hook_input(), environ, cwd))

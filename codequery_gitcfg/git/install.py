@@ -253,7 +253,8 @@ def install_server(repository: Worktree, python: str, environ: Mapping[str, str]
     status = 0
     for hook in SERVER_HOOKS:
         status = _install_hook(hooks_dir, hook, python, "") or status
-    print("  settings (git config): codequery-gitcfg.allowLegacy, codequery-gitcfg.tipsOnly (README: \"Server installs\")")
+    print("  settings (git config): codequery-gitcfg.allowLegacy, codequery-gitcfg.tipsOnly "
+          "(README: \"Server installs\")")
     print(f"the hook runs {escape(python)}")
     return status
 

@@ -5,7 +5,6 @@ fixer hook run the same functions here; neither drives the other.
 """
 from __future__ import annotations
 
-import datetime
 import difflib
 import os
 import sys
@@ -204,6 +203,7 @@ def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False
             done = "dropped the legacy keys" if contract and not verdict.pending else MIGRATED
             out.migrated(label, migration.changes, done, written=not diff)
             migrated = True
+    out.success_on_stderr = True
     out.done = ("no migration pending" if check else "nothing written (--diff is a dry run)" if diff
                 else "migration done" if migrated else "nothing to migrate")
     out.finish()
@@ -212,6 +212,8 @@ def migrate_files(space: Workspace, names: Sequence[str], *, check: bool = False
 
 def _stamp(seconds: float) -> str:
     """A time as ``diff -u`` writes it in a header: ``2024-05-01 10:00:00.123456000 +0200``."""
+    import datetime  # noqa: PLC0415 -- only for --diff: the hooks' path never pays for it
+
     local = datetime.datetime.fromtimestamp(seconds).astimezone()
     return local.strftime("%Y-%m-%d %H:%M:%S.%f000 %z")
 

@@ -446,6 +446,7 @@ def pending_autostash(worktree: Worktree) -> list[str]:
 HISTORY_PATHS = (STAGED_FOR, STAGED_FOR.split("/")[0])  # the config, and its folder (a symlink there)
 _HEX = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 _NAMES = "%H%x00%h%x00%P%x00%s"
+_LISTED = "%H%x00%P%x00%s"  # the listing: full ids everywhere (abbreviations come later, when needed)
 
 
 def is_null(sha: str) -> bool:
@@ -470,7 +471,7 @@ class ConfigChange(NamedTuple):
     name: CommitName
     path: str  # STAGED_FOR, or the folder when the folder itself changed (a symlink)
     mode: str  # the new entry's mode: "100644", "120000" a symlink, "000000" deleted
-    blob: str  # the new blob, abbreviated as git printed it (``object_info`` names it in full)
+    blob: str  # the new blob's full id
 
 
 def _history_git(args: Sequence[str], cwd: Optional[str], environ: Mapping[str, str],
@@ -492,17 +493,18 @@ def config_changes(revs: Sequence[str], cwd: Optional[str], environ: Mapping[str
     """Every commit of ``revs`` whose config differs from its first parent's, in one ``git log``.
 
     ``walk``: ``revs`` is a range to walk, listed oldest first; otherwise the commits
-    named, in the order given. ``--full-history``: a commit on a merged side branch is
-    listed even when the merge ends up equal to one of its parents (a bad commit
-    followed by its fix still counts). A merge is compared with its first parent, so
-    a merge that brings a config counts as the commit that changed it; a root commit
-    against nothing.
+    named, in the order given. Ids are full (``--no-abbrev``: an abbreviated blob id costs
+    git a search to name it again); each commit's ``short`` is "" (``abbreviations``).
+    ``--full-history``: a commit on a merged side branch is listed even when the merge
+    ends up equal to one of its parents (a bad commit followed by its fix still counts).
+    A merge is compared with its first parent, so a merge that brings a config counts as
+    the commit that changed it; a root commit against nothing.
     """
     order = ["--topo-order", "--reverse"] if walk else ["--no-walk=unsorted"]
     missing = ["--ignore-missing"] if ignore_missing else []
     out = _history_git(
-        ["log", "-z", "--no-show-signature", "--no-color", f"--format={_NAMES}", "--raw", "--no-renames", "--root",
-         "--full-history", "--diff-merges=first-parent", *order, *missing, *revs, "--",
+        ["log", "-z", "--no-show-signature", "--no-color", f"--format={_LISTED}", "--raw", "--no-abbrev",
+         "--no-renames", "--root", "--full-history", "--diff-merges=first-parent", *order, *missing, *revs, "--",
          *[_literal(p) for p in HISTORY_PATHS]],
         cwd, environ).decode("utf-8", "surrogateescape")
     tokens = out.split("\0")
@@ -513,21 +515,30 @@ def config_changes(revs: Sequence[str], cwd: Optional[str], environ: Mapping[str
         if not head:
             i += 1
             continue
-        if not is_object_id(head) or i + 3 >= len(tokens):
+        if not is_object_id(head) or i + 2 >= len(tokens):
             raise GitError("cannot read git's list of the config's changes")
-        name = _name([head, *tokens[i + 1:i + 4]])
-        i += 4
+        name = CommitName(head, "", tuple(tokens[i + 1].split()), tokens[i + 2])
+        i += 3
         while i + 1 < len(tokens) and tokens[i].lstrip("\n").startswith(":"):
-            m = _RAW_ABBREV.fullmatch(tokens[i].lstrip("\n"))
-            if m is None:
+            # :OLD-MODE NEW-MODE OLD-BLOB NEW-BLOB STATUS
+            fields = tokens[i].lstrip("\n").split(" ")
+            if len(fields) != 5 or len(fields[1]) != 6 or not is_object_id(fields[3]):
                 raise GitError("cannot read git's list of the config's changes")
             if tokens[i + 1] in HISTORY_PATHS:
-                changes.append(ConfigChange(name, tokens[i + 1], m.group(2), m.group(4)))
+                changes.append(ConfigChange(name, tokens[i + 1], fields[1], fields[3]))
             i += 2
     return changes
 
 
-_RAW_ABBREV = re.compile(r":([0-7]{6}) ([0-7]{6}) ([0-9a-f]{4,64}) ([0-9a-f]{4,64}) ([A-Z][0-9]*)")
+
+def abbreviations(commits: Sequence[str], cwd: Optional[str], environ: Mapping[str, str]) -> Dict[str, str]:
+    """Each commit's abbreviated name, as git abbreviates it (``%h``), in one ``git log``."""
+    if not commits:
+        return {}
+    out = _history_git(["log", "--stdin", "--no-walk=unsorted", "--no-show-signature", "--format=%H %h", "--"], cwd,
+                       environ, input="".join(f"{c}\n" for c in dict.fromkeys(commits)).encode("ascii"))
+    pairs = (line.split(" ") for line in out.decode("ascii", "replace").splitlines())
+    return {pair[0]: pair[1] for pair in pairs if len(pair) == 2}
 
 
 def commit_names(revs: Sequence[str], cwd: Optional[str], environ: Mapping[str, str]) -> List[CommitName]:
@@ -575,7 +586,7 @@ def object_info(names: Sequence[str], cwd: Optional[str], environ: Mapping[str, 
     return found
 
 
-_CHUNK = 64  # ids written before their contents are read: git never blocks on a full pipe
+_CHUNK = 256  # ids written (10 KiB at most) before their contents are read: git never blocks on a full pipe
 
 
 def read_blobs(ids: Sequence[str], cwd: Optional[str], environ: Mapping[str, str],

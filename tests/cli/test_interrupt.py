@@ -1,10 +1,10 @@
 """Ctrl-C while the CLI or a hook's Python starts ends quietly (issue 22, row 9).
 
-SIGINT is sent at delays spread over the whole start-up and run of a command (a bounded
-number of tries): never a traceback, and the status is 130 (the shell's word for an
-interrupted command), 0 (the command was already done, or a post-* hook, which never
-fails git), or death by SIGINT before Python has set its handler up (which the shell also
-reports as 130).
+SIGINT is sent at delays spread over the start-up and run of a command (a bounded number
+of tries), counted from the first line of ours (before it, Python runs none of our code):
+never a traceback, and the process either dies of SIGINT or exits 130 (the shell and git
+report both as 130), or it has the command's own status (it was done, or it is a post-*
+hook, which ends 0 whatever happens).
 """
 from __future__ import annotations
 
@@ -21,54 +21,59 @@ from codequery_gitcfg.git.install import render
 
 from support.repos import LEGACY_AUTO, git
 
+pytestmark = [pytest.mark.reliability,
+              pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="POSIX signals")]
+
 TRIES = 20
 QUIET = (0, 130, -signal.SIGINT)
 
-# What the console script does (pip writes it), after a line that says Python's own
-# start-up is over: the environment's site and .pth files run before any line of ours.
-CONSOLE_SCRIPT = ("import sys\nsys.stderr.write('ready\\n')\nsys.stderr.flush()\n"
-                  "from codequery_gitcfg.cli.main import main\nsys.exit(main())\n")
-DASH_M = ("import runpy, sys\nsys.stderr.write('ready\\n')\nsys.stderr.flush()\n"
-          "sys.argv[0] = 'codequery-gitcfg'\nrunpy.run_module('codequery_gitcfg', run_name='__main__')\n")
+# The console script pip writes, saying "ready" once the first line of the CLI's package
+# has run: what comes before (Python's site, the environment's .pth files, finding our
+# package) runs no line of ours, and no program can guard it (README: "Reliability").
+CONSOLE_SCRIPT = ("import sys\nimport codequery_gitcfg.cli\nsys.stderr.write('ready\\n')\nsys.stderr.flush()\n"
+                  "from codequery_gitcfg.cli.main import main\nif __name__ == '__main__':\n"
+                  "    sys.argv[0] = sys.argv[0].removesuffix('.exe')\n    sys.exit(main())\n")
 
 
 def hook_command(hook: str, *args: str) -> List[str]:
-    """The Python the installed hook script starts, exactly: its flags and its -c program."""
+    """The Python the installed hook script starts, exactly (its flags and its -c program),
+    saying "ready" after the program's first statement, which takes Ctrl-C over."""
     script = render(hook, sys.executable).decode()
     line = next(line for line in script.splitlines() if '"$python"' in line and " -c '" in line)
     flags = line.split('"$python"', 1)[1].split(" -c '", 1)[0].split()
     program = re.search(r"-c '\n(.*?)\n' \"\$hook\"", script, re.S)
     assert program is not None
-    return [sys.executable, *flags, "-c", program.group(1), hook, *args]
+    first = "_signal.signal(_signal.SIGINT, _signal.SIG_DFL)\n"
+    head, found, rest = program.group(1).partition(first)
+    assert found and head == "import sys, _signal\n" + "".join(
+        line + "\n" for line in head.splitlines()[1:] if line.startswith("#")), head
+    ready = "sys.stderr.write('ready\\n')\nsys.stderr.flush()\n"
+    return [sys.executable, *flags, "-c", head + first + ready + rest, hook, *args]
 
 
-def interrupted(command: List[str], cwd: Path, ready: bool) -> List[Tuple[float, int, str]]:
-    """(delay, status, stderr) of ``command`` sent SIGINT at TRIES delays over its run."""
+def assert_quiet(command: List[str], cwd: Path) -> None:
+    """``command``, sent SIGINT at TRIES delays over its run from "ready", is never loud."""
     def start() -> Tuple[subprocess.Popen[bytes], float]:
         proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if ready:
-            assert proc.stderr is not None
-            assert proc.stderr.readline() == b"ready\n"
+        assert proc.stderr is not None
+        assert proc.stderr.readline() == b"ready\n"
         return proc, time.monotonic()
 
     proc, began = start()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode in (0, 1), err.decode()
-    duration = time.monotonic() - began
-    runs = []
+    duration, own = time.monotonic() - began, proc.returncode
+    loud = []
     for i in range(TRIES):
         delay = duration * i / TRIES
         proc, _ = start()
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
-        runs.append((delay, proc.returncode, err.decode("utf-8", "replace")))
-    return runs
-
-
-def assert_quiet(runs: List[Tuple[float, int, str]]) -> None:
-    loud = [(round(d, 4), code, err[-300:]) for d, code, err in runs if "Traceback" in err or code not in QUIET]
-    assert loud == [], f"{len(loud)} of {len(runs)} interrupts were not quiet: {loud[:3]}"
+        text = err.decode("utf-8", "replace")
+        if "Traceback" in text or proc.returncode not in (*QUIET, own):
+            loud.append((round(delay, 4), proc.returncode, text[-300:]))
+    assert loud == [], f"{len(loud)} of {TRIES} interrupts were not quiet: {loud[:3]}"
 
 
 @pytest.fixture
@@ -78,9 +83,12 @@ def legacy_repo(repo: Path, write_config: Callable[..., Path]) -> Path:
     return repo
 
 
-@pytest.mark.parametrize("launch", [CONSOLE_SCRIPT, DASH_M], ids=["console-script", "python-m"])
-def test_ctrl_c_while_the_cli_starts_is_quiet(legacy_repo: Path, launch: str) -> None:
-    assert_quiet(interrupted([sys.executable, "-c", launch, "validate"], legacy_repo, ready=True))
+@pytest.mark.parametrize("command", [["validate"], ["show", "--effective", "--origin"]])
+def test_ctrl_c_while_the_cli_starts_is_quiet(legacy_repo: Path, tmp_path: Path, command: List[str]) -> None:
+    script = tmp_path / "bin" / "codequery-gitcfg"  # the name tells the package the CLI is starting
+    script.parent.mkdir()
+    script.write_text(CONSOLE_SCRIPT)
+    assert_quiet([sys.executable, str(script), *command], legacy_repo)
 
 
 @pytest.mark.parametrize("hook, args", [
@@ -88,6 +96,5 @@ def test_ctrl_c_while_the_cli_starts_is_quiet(legacy_repo: Path, launch: str) ->
     ("pre-commit", ()),
 ])
 def test_ctrl_c_while_a_hook_s_python_starts_is_quiet(legacy_repo: Path, hook: str, args: Tuple[str, ...]) -> None:
-    # From the very start of the interpreter: the hook's program runs Python's site itself.
-    runs = interrupted(hook_command(hook, *args), legacy_repo, ready=False)
-    assert_quiet(runs)
+    # Python's site start-up (the environment's .pth files) included: the program runs it.
+    assert_quiet(hook_command(hook, *args), legacy_repo)

@@ -10,6 +10,7 @@ from typing import Callable
 
 import pytest
 from codequery_gitcfg.cli.main import main
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION
 
 from support.repos import LEGACY_AUTO, VALID, git
 
@@ -71,7 +72,7 @@ def test_schema_prints_the_packaged_schema(capsys: Capture) -> None:
 def test_init(in_repo: Path, capsys: Capture) -> None:
     assert main(["init", "--dataset-name", "my.data_set-1"]) == 0
     data = json.loads((in_repo / ".code-query" / "config.json").read_text())
-    assert data["dataset_name"] == "my.data_set-1" and data["schema_version"] == 2
+    assert data["dataset_name"] == "my.data_set-1" and data["schema_version"] == CURRENT_SCHEMA_VERSION
     assert main(["validate"]) == 0
     assert main(["init"]) == 1
     assert "already exists" in capsys.readouterr().err

@@ -3,6 +3,7 @@ written when the result would be invalid."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -120,7 +121,9 @@ def test_migrate_diff_prints_unified_diff_and_changes_nothing(in_repo: Path, wri
     before = path.read_bytes()
     assert main(["migrate", "--check", "--diff"]) == 1
     out = capsys.readouterr().out
-    assert out.startswith("--- a/.code-query/config.json\n+++ b/.code-query/config.json\n")
+    # diff -u's headers: the name as given, a tab, the time (README: Command line)
+    assert re.match(r"--- \.code-query/config\.json\t\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} [+-]\d{4}\n"
+                    r"\+\+\+ \.code-query/config\.json\t", out), out
     assert '-  "auto_process": true' in out and '+    "mode": "auto"' in out
     assert path.read_bytes() == before
 

@@ -5,40 +5,27 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, List
+from typing import List
 
 import pytest
 from codequery_gitcfg.cli.main import main
 
-from support.hooks import CONFIG
+from support.history import BAD_BATCH, BATCH_LINE, CONFIG, TYPO, TYPO_LINE, commit, short
 from support.repos import LEGACY_AUTO, VALID, git
 
 Capture = pytest.CaptureFixture[str]
-BAD_BATCH = {"dataset_name": "project", "processing": {"batch_size": 0}}
-BATCH_LINE = "4:19: processing.batch_size: batch_size must be a positive integer (1 to 1000); got 0"
-TYPO = {"dataset_name": "project", "modle": "sonnet"}
-TYPO_LINE = "3:12: modle: unknown key 'modle'; did you mean 'model'?"
-
-
-def commit(repo: Path, content: Any, message: str) -> str:
-    """Commit ``content`` as the config, as a teammate without hooks would; its abbreviated id."""
-    target = repo / CONFIG
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_bytes(content if isinstance(content, bytes) else
-                       (content if isinstance(content, str) else json.dumps(content, indent=2) + "\n").encode())
-    git(repo, "add", CONFIG)
-    git(repo, "commit", "-q", "--no-verify", "-m", message)
-    return short(repo)
-
-
-def short(repo: Path, rev: str = "HEAD") -> str:
-    return git(repo, "rev-parse", "--short", rev).stdout.strip()
 
 
 def run(capsys: Capture, *argv: str) -> tuple[int, str, str]:
     code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def passed(result: tuple[int, str, str]) -> bool:
+    """Exit 0 and nothing but validate's success line (wherever the CLI prints it)."""
+    code, out, err = result
+    return code == 0 and (out + err).strip() in ("ok -- validation done", "")
 
 
 @pytest.fixture
@@ -67,7 +54,7 @@ def test_from_ref_to_ref_is_the_same_range(history: List[str], capsys: Capture) 
 
 
 def test_range_json_names_commits_as_files(history: List[str], capsys: Capture) -> None:
-    code, out, err = run(capsys, "validate", "--range", f"{history[0]}..HEAD", "--format", "json")
+    code, out, err = run(capsys, "validate", "--range", f"{history[0]}..HEAD", "--format", "json", "-v")
     assert (code, err) == (1, "")
     assert json.loads(out) == {
         "status": "fail",
@@ -76,7 +63,7 @@ def test_range_json_names_commits_as_files(history: List[str], capsys: Capture) 
             {"filename": f"{history[2]}:{CONFIG}", "path": "$.processing.batch_size",
              "message": "batch_size must be a positive integer (1 to 1000); got 0", "has_sub_errors": False,
              "line": 4, "column": 19},
-            {"filename": f"{history[3]}:{CONFIG}", "path": "$.modle",
+            {"filename": f"{history[3]}:{CONFIG}", "path": "$",  # check-jsonschema's: the object
              "message": "unknown key 'modle'; did you mean 'model'?", "has_sub_errors": False,
              "line": 3, "column": 12},
         ],
@@ -94,12 +81,12 @@ def test_range_github_annotations_keep_line_and_column(history: List[str], capsy
 
 
 def test_rev_checks_the_config_as_committed_there(history: List[str], capsys: Capture) -> None:
-    assert run(capsys, "validate", "--rev", "HEAD") == (0, "", "")
+    assert passed(run(capsys, "validate", "--rev", "HEAD"))
     code, _, err = run(capsys, "validate", "--rev", "HEAD~2")
     assert (code, err) == (1, f"commit {history[2]} (batch size zero):\n{history[2]}:{CONFIG}:{BATCH_LINE}\n")
     # not the working tree: it holds a bad file now, and --rev still reads the commit
     (Path.cwd() / CONFIG).write_text("{not json")
-    assert run(capsys, "validate", "--rev", "HEAD") == (0, "", "")
+    assert passed(run(capsys, "validate", "--rev", "HEAD"))
     code, _, err = run(capsys, "validate", "--rev", history[0])
     assert (code, err) == (1, f"commit {history[0]} (initial):\n{history[0]}:{CONFIG}: file not found in this commit\n")
 
@@ -111,8 +98,8 @@ def test_a_legacy_commit_fails_unless_allowed(in_repo: Path, capsys: Capture) ->
     assert (code, err) == (1, f"commit {legacy} (legacy):\n"
                               f"{legacy}:{CONFIG}:1:1: pending migration to schema version 2 "
                               "(legacy keys: auto_process); run `codequery-gitcfg migrate` to fix it\n")
-    assert run(capsys, "validate", "--range", f"{base}..HEAD", "--allow-legacy") == (0, "", "")
-    assert run(capsys, "validate", "--rev", "HEAD", "--allow-legacy") == (0, "", "")
+    assert passed(run(capsys, "validate", "--range", f"{base}..HEAD", "--allow-legacy"))
+    assert passed(run(capsys, "validate", "--rev", "HEAD", "--allow-legacy"))
     assert run(capsys, "validate", "--rev", "HEAD")[0] == 1
     # --allow-legacy lets an old schema through, never an invalid file
     bad = commit(in_repo, {**LEGACY_AUTO, "auto_process": "yes"}, "legacy and invalid")
@@ -121,11 +108,11 @@ def test_a_legacy_commit_fails_unless_allowed(in_repo: Path, capsys: Capture) ->
 
 
 def test_empty_range_and_a_range_that_never_touches_the_config_pass(history: List[str], capsys: Capture) -> None:
-    assert run(capsys, "validate", "--range", "HEAD..HEAD") == (0, "", "")
+    assert passed(run(capsys, "validate", "--range", "HEAD..HEAD"))
     (Path.cwd() / "other.txt").write_text("x\n")
     git(Path.cwd(), "add", "other.txt")
     git(Path.cwd(), "commit", "-qm", "not the config")
-    assert run(capsys, "validate", "--range", "HEAD~1..HEAD") == (0, "", "")
+    assert passed(run(capsys, "validate", "--range", "HEAD~1..HEAD"))
     code, out, _ = run(capsys, "validate", "--range", "HEAD..HEAD", "--format", "json")
     assert (code, json.loads(out)["status"]) == (0, "ok")
 
@@ -170,7 +157,7 @@ def test_root_commit_and_a_range_whose_first_commit_adds_the_config(tmp_path: Pa
     assert run(capsys, "validate", "--rev", first)[0] == 1
     code, _, err = run(capsys, "validate", "--from-ref", "", "--to-ref", "HEAD")
     assert (code, err) == (1, f"commit {first} (root commit with a bad config):\n{first}:{CONFIG}:{BATCH_LINE}\n")
-    assert run(capsys, "validate", "--range", f"{first}..{second}") == (0, "", "")
+    assert passed(run(capsys, "validate", "--range", f"{first}..{second}"))
 
 
 def test_merges_count_against_their_first_parent(in_repo: Path, capsys: Capture) -> None:
@@ -220,7 +207,7 @@ def test_bare_repository_and_no_working_tree(history: List[str], tmp_path: Path,
     monkeypatch.chdir(bare)
     code, _, err = run(capsys, "validate", "--range", f"{history[0]}..main")
     assert code == 1 and err.count("commit ") == 2
-    assert run(capsys, "validate", "--rev", "main") == (0, "", "")
+    assert passed(run(capsys, "validate", "--rev", "main"))
     # the memo of blobs that passed lives under the git dir: nothing else was written
     assert sorted(p.name for p in bare.iterdir()) in (before, sorted([*before, "codequery-gitcfg"]))
 
@@ -235,10 +222,10 @@ def test_pre_commit_framework_pre_push_stage_checks_the_pushed_commits(history: 
     assert code == 1
     assert err.startswith(f"commit {history[2]} (batch size zero):\n")
     monkeypatch.setenv("PRE_COMMIT_FROM_REF", history[3])
-    assert run(capsys, "validate", CONFIG) == (0, "", "")
+    assert passed(run(capsys, "validate", CONFIG))
     for name in ("PRE_COMMIT_FROM_REF", "PRE_COMMIT_TO_REF"):
         monkeypatch.delenv(name)
-    assert run(capsys, "validate", CONFIG) == (0, "", "")  # the pre-commit stage: the file
+    assert passed(run(capsys, "validate", CONFIG))  # the pre-commit stage: the file
 
 
 def test_the_memo_makes_a_blob_seen_before_free(history: List[str], capsys: Capture) -> None:
@@ -252,3 +239,38 @@ def test_the_memo_makes_a_blob_seen_before_free(history: List[str], capsys: Capt
     memo.remember(memo_file, git(Path.cwd(), "rev-parse", "HEAD~2:" + CONFIG).stdout.strip())
     code, _, err = run(capsys, "validate", "--range", f"{history[0]}..HEAD")
     assert (code, err) == (1, f"commit {history[3]} (a typo):\n{history[3]}:{CONFIG}:{TYPO_LINE}\n")
+
+
+def test_quiet_says_nothing_but_the_status(history: List[str], capsys: Capture) -> None:
+    assert run(capsys, "validate", "-qq", "--range", f"{history[0]}..HEAD") == (1, "", "")
+    assert run(capsys, "validate", "-q", "--range", f"{history[3]}..HEAD") == (0, "", "")
+    code, out, _ = run(capsys, "validate", "--range", f"{history[0]}..HEAD", "--format", "json")
+    assert (code, sorted(json.loads(out))) == (1, ["errors", "parse_errors", "status"])
+
+
+def test_a_symlink_or_a_hostile_blob_is_one_line(in_repo: Path, capsys: Capture) -> None:
+    base = short(in_repo)
+    (in_repo / "elsewhere.json").write_text(json.dumps(VALID))
+    (in_repo / ".code-query").mkdir()
+    os.symlink("../elsewhere.json", in_repo / CONFIG)
+    git(in_repo, "add", "elsewhere.json", CONFIG)
+    git(in_repo, "commit", "-qm", "a link")
+    link = short(in_repo)
+    os.remove(in_repo / CONFIG)
+    deep = commit(in_repo, b"[" * 200_000, "deep")
+    code, _, err = run(capsys, "validate", "--range", f"{base}..HEAD")
+    assert (code, err) == (1, f"commit {link} (a link):\n"
+                              f"{link}:{CONFIG}: is a symbolic link in this commit (mode 120000); links are not "
+                              "followed here: commit the file itself\n"
+                              f"commit {deep} (deep):\n{deep}:{CONFIG}:1: nesting deeper than 32 levels\n")
+
+
+def test_a_submodule_at_the_config_path_is_refused(in_repo: Path, capsys: Capture) -> None:
+    base = short(in_repo)
+    head = git(in_repo, "rev-parse", "HEAD").stdout.strip()
+    git(in_repo, "update-index", "--add", "--cacheinfo", f"160000,{head},{CONFIG}")
+    git(in_repo, "commit", "-qm", "a submodule there")
+    sub = short(in_repo)
+    code, _, err = run(capsys, "validate", "--range", f"{base}..HEAD")
+    assert (code, err) == (1, f"commit {sub} (a submodule there):\n"
+                              f"{sub}:{CONFIG}: is a submodule in this commit, not a file\n")

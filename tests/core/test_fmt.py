@@ -24,7 +24,7 @@ def test_dump_copies_unchanged_nested_values_verbatim() -> None:
 def test_dump_copies_unchanged_list_elements_verbatim() -> None:
     source = '{"l": [{"a":  1}]}'
     out = fmt.dump({"l": [{"a": 1}, 2]}, fmt.detect(source))
-    assert out == b'{\n  "l": [\n    {"a":  1},\n    2\n  ]\n}'
+    assert out == b'{\n  "l": [{"a":  1}, 2]\n}'  # a one-line list stays on one line (README: Writing)
 
 def test_dump_copies_unchanged_elements_of_a_top_level_list_verbatim() -> None:
     out = fmt.dump([[1,  2], 4], fmt.detect("[[1,  2], 3]"))
@@ -33,13 +33,13 @@ def test_dump_copies_unchanged_elements_of_a_top_level_list_verbatim() -> None:
 def test_dump_rewrites_a_changed_value_even_when_it_is_equal_in_python() -> None:
     source = '{"a": 1, "b": 1, "l": [1,  2]}'
     out = fmt.dump({"a": True, "b": 2, "l": [1, 3]}, fmt.detect(source))
-    assert out == b'{\n  "a": true,\n  "b": 2,\n  "l": [\n    1,\n    3\n  ]\n}'
+    assert out == b'{\n  "a": true,\n  "b": 2,\n  "l": [1, 3]\n}'
 
 def test_dump_finds_the_camel_case_spelling_of_a_renamed_key() -> None:
     source = '{"excludePatterns": ["a",  "b"], "worktreeInfo": {"branch": "\\u0062r", "isWorktree": true}}'
     config = {"exclude_patterns": ["a", "b"], "worktree": {"branch": "br"}}
     assert fmt.dump(config, fmt.detect(source)) == (
-        b'{\n  "exclude_patterns": ["a",  "b"],\n  "worktree": {\n    "branch": "\\u0062r"\n  }\n}'
+        b'{\n  "exclude_patterns": ["a",  "b"],\n  "worktree": {"branch": "\\u0062r"}\n}'
     )
 
 def test_dump_finds_main_dataset_name_as_the_old_spelling_of_dataset_name() -> None:

@@ -80,7 +80,7 @@ def test_snake_key_wins_over_camel_duplicate_and_is_reported() -> None:
 @pytest.mark.parametrize("auto,mode", [(True, "auto"), (False, "manual")])
 def test_auto_process(auto: bool, mode: str) -> None:
     result = migrate({"dataset_name": "x", "auto_process": auto})
-    assert result.config == {"schema_version": 2, "dataset_name": "x", "processing": {"mode": mode}}
+    assert result.config == {"schema_version": CURRENT_SCHEMA_VERSION, "dataset_name": "x", "processing": {"mode": mode}}
     assert f"moved auto_process: {str(auto).lower()} to processing.mode '{mode}'" in result.changes
 
 def test_existing_processing_kept_and_explicit_mode_wins_reported() -> None:
@@ -134,7 +134,7 @@ def test_from_version_argument_overrides_detection() -> None:
     # ...but told it is version 1, the v1 step runs and the result is stamped as current.
     told = migrate(config, from_version=1)
     assert told.from_version == 1
-    assert told.config == {"schema_version": 2, "dataset_name": "x", "processing": {"mode": "auto"}}
+    assert told.config == {"schema_version": CURRENT_SCHEMA_VERSION, "dataset_name": "x", "processing": {"mode": "auto"}}
     assert told.changes == ["set schema_version to 2"]
     # Told version 0 on a version-1 shape: the v0 step's default does not override the file's mode.
     legacy = {"dataset_name": "x", "auto_process": True}
@@ -194,7 +194,7 @@ def test_v1_step(config: Dict[str, Any], expected: Dict[str, Any], changes: list
 def test_the_migrator_passes_from_version_through() -> None:
     config = {"dataset_name": "x", "processing": {"mode": "auto"}}
     assert "schema_version" not in ConfigMigrator.migrate_config(config)
-    assert ConfigMigrator.migrate_config(config, from_version=1)["schema_version"] == 2
+    assert ConfigMigrator.migrate_config(config, from_version=1)["schema_version"] == CURRENT_SCHEMA_VERSION
     assert ConfigMigrator.migrate_with_changes(config, from_version=1).from_version == 1
     assert ConfigMigrator.migrate_with_changes(config).from_version == 2
 
@@ -305,7 +305,7 @@ def test_an_explicit_old_schema_version_is_a_legacy_marker() -> None:
     assert legacy_markers(config) == ["schema_version"]
     verdict = judge.judge(config)
     assert verdict.pending and verdict.problems == []
-    assert verdict.result.config["schema_version"] == 2
+    assert verdict.result.config["schema_version"] == CURRENT_SCHEMA_VERSION
 
 # -- migrate -----------------------------------------------------------------------
 
@@ -370,7 +370,7 @@ def test_migrate_refuses_auto_process_beside_a_processing_that_is_not_an_object(
 
 
 def test_migrate_moves_auto_process_beside_an_explicit_current_schema_version() -> None:
-    assert migrate_mod.migrate({"schema_version": 2, "auto_process": True}).config == {
+    assert migrate_mod.migrate({"schema_version": CURRENT_SCHEMA_VERSION, "auto_process": True}).config == {
         "schema_version": 2, "processing": {"mode": "auto"},
     }
 

@@ -43,12 +43,12 @@ BAD = [
     (b'"text"', "must be a JSON object, not str", 1, ""),
     (b"null", "must be a JSON object, not NoneType", 1, ""),
     (b"42", "must be a JSON object, not int", 1, ""),
-    (b'{"dataset_name": "a",\n  "model": }', "Invalid JSON in config file: Expecting value (line 2 column 12)", 2, ""),
+    (b'{"dataset_name": "a",\n  "model": }', "Invalid JSON in config file: Expecting value", 2, ""),
     (b"", "Invalid JSON in config file", 1, ""),
     # Python 3.13 words these differently ("Illegal trailing comma"); the message is ours on every version.
-    (b'{"dataset_name": "a",\n}', "Invalid JSON in config file: trailing comma (line 1 column 21)", 1, ""),
+    (b'{"dataset_name": "a",\n}', "Invalid JSON in config file: trailing comma (JSON allows none before } or ])", 1, ""),
     (b'{"dataset_name": "a", "x": [1,\n  2 ,\n]}',
-     "Invalid JSON in config file: trailing comma (line 2 column 5)", 2, ""),
+     "Invalid JSON in config file: trailing comma (JSON allows none before } or ])", 2, ""),
     (b'{"a": 1}\n{"b": 2}', "Invalid JSON in config file: Extra data", 2, ""),
     (b'{"dataset_name": "a\xff"}', "not valid UTF-8", 1, ""),
     (b'{\n\n"dataset_name": "\xc3"}', "not valid UTF-8", 3, ""),
@@ -172,23 +172,23 @@ def test_parse_reports_a_trailing_comma_at_its_line_and_column() -> None:
     text = '{\n  "a": 1,\n  "b": [\n    2,\n  ]\n}'
     with pytest.raises(ReadError) as info:
         reader.parse(text)
-    assert info.value.problems == (Problem("", "Invalid JSON in config file: trailing comma (line 4 column 6)", 4, 6),)
+    assert info.value.problems == (Problem("", "Invalid JSON in config file: trailing comma (JSON allows none before } or ])", 4, 6),)
 
 def test_parse_reports_a_trailing_comma_on_a_line_after_a_leading_newline() -> None:
     with pytest.raises(ReadError) as info:
         reader.parse("\n[1,]")
-    assert info.value.problems[0] == Problem("", "Invalid JSON in config file: trailing comma (line 2 column 3)", 2, 3)
+    assert info.value.problems[0] == Problem("", "Invalid JSON in config file: trailing comma (JSON allows none before } or ])", 2, 3)
 
 def test_parse_reports_a_trailing_comma_on_the_first_line() -> None:
     with pytest.raises(ReadError) as info:
         reader.parse('{"a": 1,}')
-    assert info.value.problems == (Problem("", "Invalid JSON in config file: trailing comma (line 1 column 8)", 1, 8),)
+    assert info.value.problems == (Problem("", "Invalid JSON in config file: trailing comma (JSON allows none before } or ])", 1, 8),)
 
 def test_parse_reports_other_invalid_json_with_its_line_and_column() -> None:
     with pytest.raises(ReadError) as info:
         reader.parse('{\n  "a" 1\n}')
     assert info.value.problems == (
-        Problem("", "Invalid JSON in config file: Expecting ':' delimiter (line 2 column 7)", 2, 7),
+        Problem("", "Invalid JSON in config file: Expecting ':' delimiter", 2, 7),
     )
 
 def test_parse_refuses_a_number_that_overflows_naming_its_first_40_characters() -> None:

@@ -41,7 +41,7 @@ ok = {"dataset_name": "ok"}
 REFUSED = [
     # issue 12, item 11: $ matched before a final newline
     ({"dataset_name": "demo\n"}, "dataset_name",
-     "dataset_name may only contain letters, digits, dots, dashes and underscores"),
+     'dataset_name may only contain letters, digits, dots, dashes and underscores; got "demo\\n"'),
     ({**ok, "model": "sonnet\n"}, "model",
      "Invalid model name 'sonnet\\n': use only alphanumeric characters, dots, dashes, and underscores"),
     # item 12: the schema's gaps
@@ -56,16 +56,17 @@ REFUSED = [
     ({**ok, "exclude_patterns": ["\\\\server\\share\\x"]}, "exclude_patterns[0]",
      "pattern '\\\\\\\\server\\\\share\\\\x' must be relative (no leading backslash, no UNC path)"),
     ({**ok, "created_at": "yesterday"}, "created_at",
-     "created_at must be an RFC 3339 date-time string such as '2024-05-01T10:00:00Z' (the offset may be left out)"),
+     "created_at must be an RFC 3339 date-time string such as '2024-05-01T10:00:00Z' (the offset may be left out)"
+     '; got "yesterday"'),
     ({**ok, "created_at": ""}, "created_at", None),
     ({**ok, "created_at": "2024-13-45T99:99"}, "created_at", None),
     ({**ok, "created_at": "2024-02-30T10:00:00"}, "created_at", None),
     ({**ok, "created_at": "2024-05-01T10:00:00Z\n"}, "created_at", None),
     ({**ok, "worktree": {"branch": "ma\x00in"}}, "worktree.branch",
-     "worktree.branch must not contain NUL or control characters"),
+     'worktree.branch must not contain NUL or control characters; got "ma\\u0000in"'),
     ({**ok, "worktree": {"branch": "main\n"}}, "worktree.branch", None),
     ({**ok, "worktree": {"main_dataset_name": "a\x1b[2K"}}, "worktree.main_dataset_name",
-     "worktree.main_dataset_name must not contain NUL or control characters"),
+     'worktree.main_dataset_name must not contain NUL or control characters; got "a\\u001b[2K"'),
     # issue 14: the type message names the type
     ({**ok, "processing": {"batch_size": "5"}}, "processing.batch_size",
      'batch_size must be a positive integer (1 to 1000); expected an integer, got the string "5"'),
@@ -144,7 +145,8 @@ def test_only_draft_07_keywords() -> None:
         assert set(node) <= DRAFT_07, (pointer, set(node) - DRAFT_07)
     assert schema()["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert schema()["$id"] == SCHEMA_ID == "https://codequery.dev/schemas/config-v2.json"
-    assert SCHEMA_ID in schema()["$comment"]  # the documented "$schema" value for configs
+    # A name, not an address (README: Editors): nothing serves it, so no config may point at it.
+    assert "nothing serves it" in schema()["$comment"]
 
 
 NO_DEFAULT = {"dataset_name", "created_at", "worktree.branch", "worktree.main_dataset_name"}
@@ -201,7 +203,7 @@ def test_ajv_strict_compiles_the_schema_and_agrees_on_the_verdicts(tmp_path: Pat
         except ValueError:
             continue  # NaN and infinities are not JSON: Ajv never sees them
         if ".0," in text or ".0}" in text:
-            continue  # 2.0 is 2 in JavaScript; our Python callers get a real int (a deliberate difference)
+            continue  # 2.0 is 2 in JavaScript; our Python callers get a real int (tests/core/test_schema_differences.py)
         cases.append(json.loads(text))
     script = (f"const Ajv = require({AJV!r});"
               "const ajv = new Ajv({strictKeywords: true, strictDefaults: true, strictNumbers: true,"

@@ -82,7 +82,7 @@ def test_every_message_names_its_dotted_path(tmp_path: Path, capsys: pytest.Capt
     path.write_text('{\n  "dataset_name": "ok",\n  "processing": {\n    "batch_size": 0\n  }\n}\n')
     assert main(["validate", str(path)]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == f"{path}:4:19: processing.batch_size: batch_size must be a positive integer (1 to 1000)"
+    assert err == f"{path}:4:19: processing.batch_size: batch_size must be a positive integer (1 to 1000); got 0"
 
 
 def test_several_problems_are_all_reported() -> None:

@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict
 
 import pytest
 from codequery_gitcfg import ConfigManager
-from codequery_gitcfg.core.migrate import ALIASES, kept_aliases, migrate
+from codequery_gitcfg.core.migrate import ALIASES, CURRENT_SCHEMA_VERSION, kept_aliases, migrate
 
 from support.hooks import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
 from support.repos import LEGACY_CAMEL, git
@@ -56,7 +56,7 @@ def _jq_dataset(path: Path) -> str:
 
 
 def assert_expanded(data: Dict[str, Any], dataset: str = "project") -> None:
-    assert data["schema_version"] == 2 and data["dataset_name"] == dataset
+    assert data["schema_version"] == CURRENT_SCHEMA_VERSION and data["dataset_name"] == dataset
     assert (data.get("mainDatasetName") or data.get("datasetName")) == dataset
     for alias in kept_aliases(data):
         twin = ALIASES[alias]

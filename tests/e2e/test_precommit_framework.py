@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION, CURRENT_VERSION_NAME
 
 from support.hooks import CONFIG, commit_skipping_hooks, git_env, project_snapshot, run_git, status
 from support.readme import block
@@ -64,7 +64,7 @@ def test_try_repo_all_three_ids(repo: Path, hook_repo: Path, write_config: Calla
     # The framework labels any hook that changed a file "Failed"; git ignores post-merge's status.
     assert "files were modified by this hook" in proc.stdout, proc.stdout + proc.stderr
     assert f"migrated {CONFIG} to {CURRENT_VERSION_NAME} after the merge" in proc.stdout
-    assert json.loads(target.read_text())["schema_version"] == 2
+    assert json.loads(target.read_text())["schema_version"] == CURRENT_SCHEMA_VERSION
     git(repo, "commit", "-qam", "migrated")
     proc = try_repo(repo, hook_repo, "codequery-config-post-merge", "--hook-stage", "post-rewrite",
                     "--rewrite-command", "rebase")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION
 
 from support.hooks import CONFIG, git_env, project_snapshot, run_git, status
 from support.repos import LEGACY_CAMEL, git
@@ -66,7 +67,7 @@ def test_wheel_installs_working_hooks(repo: Path, tmp_path: Path, write_config: 
     proc = run_git(repo, "commit", "-qm", "legacy through the wheel's hooks")
     assert "migrated the staged" in proc.stderr
     assert proc.stderr.endswith("\ndocumented tasks.py\n")  # git sends a hook's stdout to stderr
-    assert json.loads(git(repo, "show", f"HEAD:{CONFIG}").stdout)["schema_version"] == 2
+    assert json.loads(git(repo, "show", f"HEAD:{CONFIG}").stdout)["schema_version"] == CURRENT_SCHEMA_VERSION
     assert status(repo) == ""
     assert "doctor: all good" in run(script, "doctor", cwd=repo)
 

@@ -96,7 +96,7 @@ def test_core_hooks_path_and_the_pre_commit_framework(repo: Path, write_config: 
     code, out = doctor(repo)
     assert code == 1
     assert line(out, "pre-commit").strip() == (
-        "pre-commit     FIX the pre-commit framework's hook, without ours: add codequery-config-validate or "
+        "pre-commit       FIX the pre-commit framework's hook, without ours: add codequery-config-validate or "
         "codequery-config-migrate to .pre-commit-config.yaml "
         "(or run `codequery-gitcfg install`, which runs ours before it)")
 
@@ -108,8 +108,8 @@ def test_framework_users_are_told_the_framework_command(repo: Path, write_config
     code, out = doctor(repo)
     assert code == 1
     assert line(out, "pre-commit").strip() == (
-        "pre-commit     FIX missing: run `pre-commit install --hook-type pre-commit` "
+        "pre-commit       FIX missing: run `pre-commit install --hook-type pre-commit` "
         "(.pre-commit-config.yaml lists codequery-config-migrate)")
     assert line(out, "post-rewrite").strip() == (
-        "post-rewrite   FIX missing: run `pre-commit install --hook-type post-rewrite` "
+        "post-rewrite     FIX missing: run `pre-commit install --hook-type post-rewrite` "
         "(.pre-commit-config.yaml lists codequery-config-post-merge)")

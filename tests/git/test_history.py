@@ -6,7 +6,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 import pytest
 from codequery_gitcfg.git import history
@@ -14,28 +14,15 @@ from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git import repo as gitrepo
 from codequery_gitcfg.git.repo import find_worktree
 
-from support.hooks import CONFIG, install, run_git
+from support.history import BAD_BATCH, BATCH_LINE, CONFIG, TYPO, TYPO_LINE, short
+from support.history import commit as commit_config
+from support.hooks import install, run_git
 from support.repos import LEGACY_AUTO, VALID, git
-
-BAD_BATCH = {"dataset_name": "project", "processing": {"batch_size": 0}}
-BATCH_LINE = "4:19: processing.batch_size: batch_size must be a positive integer (1 to 1000); got 0"
-TYPO = {"dataset_name": "project", "modle": "sonnet"}
-TYPO_LINE = "3:12: modle: unknown key 'modle'; did you mean 'model'?"
-
-
-def write(repo: Path, content: Any, path: str = CONFIG) -> None:
-    target = repo / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        target.write_bytes(content)
-    else:
-        target.write_text(content if isinstance(content, str) else json.dumps(content, indent=2) + "\n")
 
 
 def commit(repo: Path, content: Any, message: str, path: str = CONFIG) -> str:
-    write(repo, content, path)
-    git(repo, "add", path)
-    git(repo, "commit", "-q", "--no-verify", "-m", message)
+    """``support.history.commit``, naming the commit in full (the listing's ids are full)."""
+    commit_config(repo, content, message, path)
     return git(repo, "rev-parse", "HEAD").stdout.strip()
 
 
@@ -44,10 +31,6 @@ def other(repo: Path, name: str, message: str) -> str:
     git(repo, "add", name)
     git(repo, "commit", "-q", "--no-verify", "-m", message)
     return git(repo, "rev-parse", "HEAD").stdout.strip()
-
-
-def short(repo: Path, rev: str = "HEAD") -> str:
-    return git(repo, "rev-parse", "--short", rev).stdout.strip()
 
 
 # -- the engine ------------------------------------------------------------------------
@@ -217,14 +200,8 @@ def test_post_rewrite_names_each_bad_rewritten_commit_once(repo: Path, how: tupl
         assert proc.stderr.count(f"codequery-gitcfg: commit {short(repo, rev)} (") == 1
 
 
-def test_post_rewrite_after_pull_rebase_names_them_and_still_migrates(repo: Path, tmp_path: Path) -> None:
-    commit(repo, VALID, "valid config")
-    origin = tmp_path / "origin.git"
-    git(tmp_path, "clone", "-q", "--bare", str(repo), str(origin))
-    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
-    for clone in (mine, theirs):
-        git(tmp_path, "clone", "-q", str(origin), str(clone))
-    install(mine)
+def test_post_rewrite_after_pull_rebase_names_them_and_still_migrates(clones: Tuple[Path, Path]) -> None:
+    mine, theirs = clones  # (tests/conftest.py): mine has our hooks
     commit(mine, BAD_BATCH, "mine: bad batch")
     commit(mine, TYPO, "mine: typo")
     other(theirs, "t.txt", "theirs: a file")

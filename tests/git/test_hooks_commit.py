@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION, CURRENT_VERSION_NAME
 
 from support.hooks import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, staged, status
 from support.repos import LEGACY_AUTO, LEGACY_CAMEL, VALID, git
@@ -23,7 +23,7 @@ def hooked(repo: Path) -> Path:
 def assert_migrated(data: Any, dataset: str = "project") -> None:
     """Migrated, expanded: the current keys added, each legacy key that a deployed reader
     still uses kept beside its twin and equal to it; the dataset resolves the same for both."""
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == CURRENT_SCHEMA_VERSION
     assert data["dataset_name"] == dataset
     assert "processing" in data
     assert not {"auto_process", "version"} & set(data)
@@ -156,7 +156,8 @@ def test_invalid_json_staged_blocks_with_position(hooked: Path, write_config: Ca
     git(hooked, "add", CONFIG)
     proc = run_git(hooked, "commit", "-qm", "bad", check=False)
     assert proc.returncode == 1
-    assert ".code-query/config.json:2:28: Invalid JSON in config file: trailing comma (line 2 column 28)" in proc.stderr
+    assert (".code-query/config.json:2:28: Invalid JSON in config file: trailing comma (JSON allows none before } or ])"
+            in proc.stderr)
 
 
 def test_legacy_file_whose_migration_is_invalid_blocks(hooked: Path, write_config: Callable[..., Path]) -> None:

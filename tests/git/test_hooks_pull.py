@@ -5,7 +5,7 @@ import json
 from pathlib import Path
 from typing import Any, Tuple
 
-from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION, CURRENT_VERSION_NAME
 
 from support.hooks import CONFIG, cli, commit_skipping_hooks, run_git, status
 from support.repos import LEGACY_CAMEL, git
@@ -29,7 +29,7 @@ def local_commit(mine: Path) -> None:
 
 def assert_migrated_in_worktree(mine: Path, said: str) -> None:
     data = json.loads((mine / CONFIG).read_text())
-    assert data["schema_version"] == 2 and data["dataset_name"] == "project" and "datasetName" not in data
+    assert data["schema_version"] == CURRENT_SCHEMA_VERSION and data["dataset_name"] == "project" and "datasetName" not in data
     assert f"migrated {CONFIG} to {CURRENT_VERSION_NAME}" in said and "commit it" in said
     assert status(mine) == f" M {CONFIG}\n"
 

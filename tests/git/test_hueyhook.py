@@ -117,7 +117,7 @@ def test_a_foreign_post_commit_hook_is_kept_runs_after_and_is_restored(cq_repo: 
     assert (hooks_dir(cq_repo) / KEPT).read_bytes() == FOREIGN
     assert commit(cq_repo, "a.py") == f"documented a.py\nforeign {KEPT}\n"
     out = cli(cq_repo, "doctor")[1]
-    assert f"\n  huey hook      ok  current; runs {sys.executable}, then the hook it replaced ({KEPT})\n" in out
+    assert f"\n  huey hook        ok  current; runs {sys.executable}, then the hook it replaced ({KEPT})\n" in out
 
     code, out, err = cli(cq_repo, "uninstall")
     assert (code, err) == (0, "")
@@ -141,7 +141,7 @@ def test_installing_twice_changes_nothing_and_install_keeps_it_current(cq_repo: 
     old = Path(where)
     old.write_text(old.read_text().replace(" version=", " version=0.0.1-"))
     out = cli(cq_repo, "doctor")[1]
-    assert "\n  huey hook      FIX installed, but outdated (written by codequery-gitcfg 0.0.1-" in out
+    assert "\n  huey hook        FIX installed, but outdated (written by codequery-gitcfg 0.0.1-" in out
     assert "\n  huey post-commit: updated\n" in install(cq_repo, *OTHERS)
     assert old.read_bytes() == hueyhook.render(sys.executable)
     assert (hooks_dir(cq_repo) / KEPT).read_bytes() == FOREIGN
@@ -218,7 +218,7 @@ def test_a_gone_python_is_one_line_and_the_chain_still_runs(cq_repo: Path, tmp_p
     assert documented(cq_repo) == []
     code, out, _ = cli(cq_repo, "doctor")
     assert code == 1
-    assert (f"\n  huey hook      FIX installed, but its Python is gone ({python}): "
+    assert (f"\n  huey hook        FIX installed, but its Python is gone ({python}): "
             "run `codequery-gitcfg install`\n") in out
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Dict, Tuple
 
 import pytest
-from codequery_gitcfg.core.migrate import CURRENT_VERSION_NAME
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION, CURRENT_VERSION_NAME
 from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git.repo import find_worktree
 
@@ -134,7 +134,7 @@ def test_core_hooks_path_is_honoured(repo: Path, write_config: Callable[..., Pat
     write_config(LEGACY_AUTO)
     git(repo, "add", CONFIG)
     run_git(repo, "commit", "-qm", "legacy")
-    assert committed(repo)["schema_version"] == 2
+    assert committed(repo)["schema_version"] == CURRENT_SCHEMA_VERSION
     assert status(repo) == "?? .githooks/\n"
 
 

@@ -86,12 +86,12 @@ def test_doctor_reports_it(repo: Path) -> None:
         out = cli(repo, "doctor")[1]
         return next(x for x in out.splitlines() if x.strip().startswith("merge driver"))
 
-    assert said() == ("  merge driver   ok  not registered (optional: without it git merges the config line by line; "
+    assert said() == ("  merge driver     ok  not registered (optional: without it git merges the config line by line; "
                       "`codequery-gitcfg install --merge-driver-only` registers it)")
     install(repo)
-    assert said() == f"  merge driver   ok  registered; runs {sys.executable}"
+    assert said() == f"  merge driver     ok  registered; runs {sys.executable}"
     (repo / ".git" / "info" / "attributes").write_text("")
-    assert said() == (f"  merge driver   FIX half registered ({ATTRIBUTE!r} in info/attributes is missing): "
+    assert said() == (f"  merge driver     FIX half registered ({ATTRIBUTE!r} in info/attributes is missing): "
                       "run `codequery-gitcfg install`")
 
 

@@ -19,12 +19,20 @@ from codequery_gitcfg.git.hooks import HOOKS
 from codequery_gitcfg.git.repo import find_worktree
 
 from support.hooks import CONFIG, commit_skipping_hooks, run_git
-from support.repos import VALID, git
+from support.repos import git
 
-# Who started Python: our scripts run `python -E -c CODE HOOK ARGS...`, the merge driver
+# Who started Python: our scripts run `python [OPTIONS] -c CODE HOOK ARGS...`, the merge driver
 # `python -I -c CODE merge-driver %O %A %B %L %P`, Code Query's Huey hook `python -I SCRIPT`.
 WRAPPER = """#!/bin/sh
-if [ "$2" = -c ]; then who=$4; else who=${{2##*/}}; fi
+who= prev=
+for a do
+    case $prev in
+        code) who=$a; break ;;
+        -c) prev=code ;;
+        *) prev=$a ;;
+    esac
+done
+[ -n "$who" ] || who=${{2##*/}}
 printf '%s\\n' "$who" >> "{log}"
 exec "{python}" "$@"
 """
@@ -242,6 +250,77 @@ def test_every_bad_or_unknown_commit_of_a_cherry_pick_range_is_named_once(base: 
     assert started() == ["post-commit"] * 3
 
 
+def git_calls(trace: Path, command: str) -> int:
+    """How many ``git COMMAND`` processes GIT_TRACE saw (the hooks' included)."""
+    return sum(f"built-in: git {command} " in line for line in trace.read_text().splitlines())
+
+
+@pytest.mark.parametrize("how", ["cherry-pick", "revert"])
+def test_a_range_that_leaves_the_config_alone_costs_one_git_call_in_all(base: Path, tmp_path: Path,
+                                                                        how: str) -> None:
+    side_branch(base, [None] * 6)
+    started = install_counted(base, tmp_path, huey=True)
+    # the Huey hook's shell says when it runs at all (its Python is counted anyway)
+    huey = base / ".git" / "hooks" / HUEY
+    huey.write_text(huey.read_text().replace("\nqueue=", f"\necho huey >> '{tmp_path / 'huey.log'}'\nqueue=", 1))
+    trace = tmp_path / "trace"
+    if how == "cherry-pick":
+        run_git(base, "cherry-pick", "main..side", GIT_TRACE=str(trace))
+    else:
+        git(base, "merge", "-q", "--ff-only", "side")
+        run_git(base, "revert", "--no-edit", "HEAD~6..HEAD", GIT_TRACE=str(trace))
+    assert started() == []
+    # six commits: one look at all of them, none per commit (and the Huey hook not started)
+    assert git_calls(trace, "cat-file") == 1
+    assert git_calls(trace, "diff-tree") == 0
+    assert not (tmp_path / "huey.log").exists()  # nothing queued: Code Query's hook is not even started
+
+
+def test_a_change_a_rename_carries_into_the_config_is_still_named(repo: Path, tmp_path: Path) -> None:
+    # main renames settings.json to the config; side, from before the rename, edits settings.json:
+    # picking it changes the config, though the original never touches that path
+    settings = {**config_with(delay_seconds=0), "created_at": "2024-05-01T10:00:00Z",
+                "worktree": {"branch": "main", "is_worktree": False}}
+    (repo / "settings.json").write_text(json.dumps(settings, indent=2) + "\n")
+    git(repo, "add", "settings.json")
+    git(repo, "commit", "-qm", "settings")
+    git(repo, "checkout", "-q", "-b", "side")
+    (repo / "settings.json").write_text(json.dumps({**settings, "dataset_name": "bad name!"}, indent=2) + "\n")
+    git(repo, "commit", "-qam", "side: rename the dataset")
+    (repo / "other.txt").write_text("x\n")
+    git(repo, "add", "other.txt")
+    git(repo, "commit", "-qm", "side: a file")
+    git(repo, "checkout", "-q", "main")
+    (repo / ".code-query").mkdir()
+    git(repo, "mv", "settings.json", CONFIG)
+    git(repo, "commit", "-qm", "main: the config")
+    started = install_counted(repo, tmp_path)
+    proc = run_git(repo, "cherry-pick", "main..side")
+    assert json.loads((repo / CONFIG).read_text())["dataset_name"] == "bad name!"
+    assert proc.stderr.count("(side: rename the dataset) carries a .code-query/config.json that is not valid") == 1
+    assert started() == ["post-commit"]
+
+
+def test_a_no_verify_commit_during_a_stopped_range_is_still_named(base: Path, tmp_path: Path) -> None:
+    (base / "f.txt").write_text("base\n")
+    git(base, "add", "f.txt")
+    git(base, "commit", "-qm", "f")
+    git(base, "checkout", "-q", "-b", "side")
+    for n in (1, 2):
+        (base / "f.txt").write_text(f"side {n}\n")
+        git(base, "commit", "-qam", f"side {n}")
+    git(base, "checkout", "-q", "main")
+    (base / "f.txt").write_text("main\n")
+    git(base, "commit", "-qam", "main: f")
+    started = install_counted(base, tmp_path)
+    assert run_git(base, "cherry-pick", "main..side", check=False).returncode != 0  # a conflict in f.txt
+    (base / "f.txt").write_text("resolved\n")
+    write(base, {"dataset_name": "bad name!"})  # and, while at it, an edit nothing checks
+    proc = run_git(base, "commit", "-qa", "--no-verify", "-m", "resolved by hand")
+    assert proc.stderr.count(f"commit {short(base)} (resolved by hand) carries a {CONFIG} that is not valid") == 1
+    assert started() == ["post-commit"]
+
+
 def test_a_linked_worktree_is_answered_from_the_shell_too(base: Path, tmp_path: Path) -> None:
     started = install_counted(base, tmp_path)
     linked = tmp_path / "linked"
@@ -395,6 +474,29 @@ def test_the_huey_hook_starts_no_python_without_a_queue(cq_base: Path, tmp_path:
     run_git(cq_base, "revert", "--no-edit", "HEAD~3..HEAD")
     assert started() == []
     assert not (cq_base / ".documented").exists()
+
+
+def test_alone_the_huey_hook_starts_no_python_without_a_queue(cq_base: Path, tmp_path: Path) -> None:
+    """`install --huey-post-commit` without our post-commit hook: the Huey hook is the post-commit file."""
+    log = tmp_path / "pythons.log"
+    wrapper = tmp_path / "bin" / "python3"
+    wrapper.parent.mkdir()
+    wrapper.write_text(WRAPPER.format(log=log, python=sys.executable))
+    wrapper.chmod(0o755)
+    worktree = find_worktree(str(cq_base), os.environ)
+    assert worktree is not None
+    assert installer.install(worktree, ["pre-commit"], str(wrapper), os.environ, huey=True) == 0
+    started = Started(log)
+    started.clear()
+    side_branch(cq_base, [None, None])
+    run_git(cq_base, "cherry-pick", "main..side")
+    assert started() == []
+    (cq_base / ".code-query" / "file_queue.json").write_text(json.dumps({"files": [{"filepath": "a.py"}]}))
+    (cq_base / "a.py").write_text("a\n")
+    git(cq_base, "add", "a.py")
+    run_git(cq_base, "commit", "-qm", "a file, queued")
+    assert started("post-commit") == ["post-commit"]  # the Huey hook's own file, under git's name for it
+    assert json.loads((cq_base / ".documented").read_text()) == ["project", "a.py", "HEAD"]
 
 
 def test_the_huey_hook_still_takes_what_code_querys_pre_commit_hook_queued(cq_base: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, Dict, Tuple
 
 import pytest
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION
 from codequery_gitcfg.git.mergedriver import merge_driver
 
 from support.hooks import CONFIG, cli, commit_skipping_hooks, install, run_git, status
@@ -13,7 +14,7 @@ from support.repos import git
 
 LEGACY = {"dataset_name": "proj", "auto_process": True, "exclude_patterns": ["dist/*"]}
 FEATURE = {"dataset_name": "proj", "auto_process": False, "exclude_patterns": ["dist/*", "build/*"]}
-EXPECTED = {"schema_version": 2, "dataset_name": "proj", "processing": {"mode": "manual"},
+EXPECTED = {"schema_version": CURRENT_SCHEMA_VERSION, "dataset_name": "proj", "processing": {"mode": "manual"},
             "exclude_patterns": ["dist/*", "build/*"]}
 
 
@@ -91,7 +92,7 @@ def test_the_legacy_keys_ours_keeps_for_code_query_stay_equal_to_their_twins(rep
     assert data["excludePatterns"] == data["exclude_patterns"] == ["dist/*", "build/*"]
     assert data["createdAt"] == data["created_at"] == "2024-06-01T10:00:00"
     assert data["mainDatasetName"] == data["dataset_name"] == "proj"
-    assert data["schema_version"] == 2
+    assert data["schema_version"] == CURRENT_SCHEMA_VERSION
     assert cli(repo, "validate")[0] == 0
 
 
@@ -117,7 +118,7 @@ def test_revert(repo: Path) -> None:
     assert cli(repo, "migrate")[0] == 0
     run_git(repo, "commit", "-qam", "migrate the config")
     run_git(repo, "revert", "--no-edit", "HEAD~1")
-    assert on_disk(repo) == {"schema_version": 2, "dataset_name": "proj", "processing": {"mode": "auto"},
+    assert on_disk(repo) == {"schema_version": CURRENT_SCHEMA_VERSION, "dataset_name": "proj", "processing": {"mode": "auto"},
                              "exclude_patterns": ["dist/*"]}
     assert status(repo) == ""
 
@@ -129,7 +130,7 @@ def test_stash_pop(diverged: Path) -> None:
     git(diverged, "stash", "-q")
     git(diverged, "checkout", "-q", "main")
     run_git(diverged, "stash", "pop", "-q")
-    assert on_disk(diverged) == {"schema_version": 2, "dataset_name": "proj", "processing": {"mode": "auto"},
+    assert on_disk(diverged) == {"schema_version": CURRENT_SCHEMA_VERSION, "dataset_name": "proj", "processing": {"mode": "auto"},
                                  "exclude_patterns": ["dist/*", "coverage/*"]}
     assert git(diverged, "stash", "list").stdout == ""
 
@@ -227,9 +228,9 @@ def test_ours_formatting_is_kept(tmp_path: Path) -> None:
         '{\r\n\t"exclude_patterns": ["dist/*"],\r\n\t"dataset_name": "proj",\r\n\t"processing": {"mode": "auto"}\r\n}',
         FEATURE)
     assert merge_driver([base, ours, theirs, "7", CONFIG], {}) == 0
-    assert Path(ours).read_bytes() == (
-        b'{\r\n\t"exclude_patterns": [\r\n\t\t"dist/*",\r\n\t\t"build/*"\r\n\t],\r\n'
-        b'\t"dataset_name": "proj",\r\n\t"processing": {\r\n\t\t"mode": "manual"\r\n\t}\r\n}')
+    assert Path(ours).read_bytes() == (  # one-line values stay one line (README: Writing)
+        b'{\r\n\t"exclude_patterns": ["dist/*", "build/*"],\r\n'
+        b'\t"dataset_name": "proj",\r\n\t"processing": {"mode": "manual"}\r\n}')
 
 
 def test_the_marker_size_is_git_s(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

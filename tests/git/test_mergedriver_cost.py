@@ -12,6 +12,7 @@ from typing import Any, Dict, List
 
 import pytest
 from codequery_gitcfg.core.env import TRUE_WORDS
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION
 from codequery_gitcfg.git import layout, mergedriver
 from codequery_gitcfg.git.install import driver_command
 from codequery_gitcfg.store import memo
@@ -105,7 +106,7 @@ def test_a_merge_of_legacy_sides_records_its_migrated_result(repo: Path) -> None
     result = run_as_git_does(repo, legacy, {**legacy, "model": "opus"}, {**legacy, "exclude_patterns": ["a/*"]})
     assert result["code"] == 0
     merged = json.loads(Path(result["ours"]).read_text())
-    assert merged["schema_version"] == 2 and "auto_process" not in merged
+    assert merged["schema_version"] == CURRENT_SCHEMA_VERSION and "auto_process" not in merged
     assert valid_blobs(repo) == [git(repo, "hash-object", result["ours"]).stdout.strip()]
 
 

@@ -2,19 +2,19 @@
 real pushes to a bare repository from a client that has no hooks at all."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Dict, List
 
 import pytest
 
-from support.hooks import CONFIG, cli, run_git
+from support.history import BAD_BATCH, BATCH_LINE, CONFIG, commit
+from support.hooks import cli, run_git
 from support.repos import LEGACY_AUTO, VALID, git
 
-BAD_BATCH = {"dataset_name": "project", "processing": {"batch_size": 0}}
-BATCH_LINE = "4:19: processing.batch_size: batch_size must be a positive integer (1 to 1000); got 0"
 REFUSED = f"codequery-gitcfg: push refused: 1 of the pushed commits carries a {CONFIG} that needs fixing:"
 
 
@@ -22,18 +22,6 @@ def advice(start: str) -> str:
     return ("codequery-gitcfg: every commit counts, not only the last one: fix each commit named where it is "
             f"(`git rebase -i {start}`, mark each `edit`, fix the file, `git commit --amend -- {CONFIG}`, "
             "`git rebase --continue`), then push again")
-
-
-def commit(repo: Path, content: Any, message: str, path: str = CONFIG) -> str:
-    target = repo / path
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(content, bytes):
-        target.write_bytes(content)
-    else:
-        target.write_text(content if isinstance(content, str) else json.dumps(content, indent=2) + "\n")
-    git(repo, "add", path)
-    git(repo, "commit", "-q", "--no-verify", "-m", message)
-    return git(repo, "rev-parse", "--short", "HEAD").stdout.strip()
 
 
 def push(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -263,3 +251,16 @@ def test_install_server_from_anywhere_with_git_dir(tmp_path: Path, monkeypatch: 
     assert f"hooks folder: {bare.resolve() / 'hooks'}" in out
     assert (bare / "hooks" / "pre-receive").read_bytes().startswith(b"#!/bin/sh\n# The pre-receive hook of codequery-gitcfg")
     assert cli(tmp_path, "uninstall")[1].splitlines()[1:] == ["  pre-receive: removed"]
+
+
+def test_an_error_reaches_the_pusher_as_one_line(repo: Path, server: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A line naming a commit the repository does not have: git's own refusal, in one line.
+    from codequery_gitcfg.cli.hook import main
+
+    missing = "1234567890abcdef1234567890abcdef12345678"
+    monkeypatch.chdir(server)
+    monkeypatch.setattr("sys.stdin", io.StringIO(f"{'0' * 40} {missing} refs/heads/x\n"))
+    err = io.StringIO()
+    monkeypatch.setattr("sys.stderr", err)
+    assert main(["pre-receive"]) == 1
+    assert err.getvalue() == f"git log: bad object {missing}\n"

@@ -131,7 +131,13 @@ def test_migrate_in_an_undecodable_folder(tmp_path: Path, encoding: str) -> None
     cfg = init_repo(root, LEGACY_AUTO)
     proc = run(root.parent, "migrate", "--diff", os.path.join("d\udcff", CONFIG_REL), env={"PYTHONIOENCODING": encoding})
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith(b"--- a/d\\xff/.code-query/config.json\n+++ b/d\\xff/.code-query/config.json\n")
+    # diff -u's headers (the name, a tab, the time); --diff is a dry run (README: Command line)
+    assert proc.stdout.startswith(b"--- d\\xff/.code-query/config.json\t")
+    assert b"\n+++ d\\xff/.code-query/config.json\t" in proc.stdout
+    assert proc.stderr.startswith(b"d\\xff/.code-query/config.json: would have migrated to " + CURRENT_VERSION_NAME.encode())
+    assert "processing" not in json.loads(cfg.read_text())
+    proc = run(root.parent, "migrate", os.path.join("d\udcff", CONFIG_REL), env={"PYTHONIOENCODING": encoding})
+    assert proc.returncode == 0, proc.stderr
     assert proc.stderr.startswith(b"d\\xff/.code-query/config.json: migrated to " + CURRENT_VERSION_NAME.encode() + b":\n")
     assert json.loads(cfg.read_text())["processing"] == {"mode": "auto"}
     proc = run(root.parent, "validate", os.path.join("d\udcff", CONFIG_REL), "x\udcff.json",

@@ -11,6 +11,7 @@ from typing import Any, Callable
 import pytest
 from codequery_gitcfg import ConfigError, ConfigManager
 from codequery_gitcfg.core.errors import OutsideWorktreeError
+from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION
 from codequery_gitcfg.store import cache
 
 from support.repos import LEGACY_AUTO, VALID, git
@@ -210,7 +211,7 @@ def test_load_config_missing_and_create_if_missing(repo: Path) -> None:
     config = m.load_config(create_if_missing=True)
     assert config["dataset_name"] == "project"  # the worktree folder's name
     on_disk = json.loads(Path(m.path).read_text())
-    assert on_disk["schema_version"] == 2 and on_disk["processing"]["mode"] == "manual"
+    assert on_disk["schema_version"] == CURRENT_SCHEMA_VERSION and on_disk["processing"]["mode"] == "manual"
 
 def test_create_default_config_makes_folder_name_valid(tmp_path: Path) -> None:
     root = tmp_path / "My Project (copy)"
@@ -325,10 +326,15 @@ def test_a_failing_directory_close_after_the_replace_is_not_a_failed_write(
     assert manager.load_config()["processing"]["mode"] == "auto"
 
 def test_init_writes_the_schema_hint_first(in_repo: Path) -> None:
+    """No address serves the schema: init writes a $schema only where a copy is (README: Editors)."""
     from codequery_gitcfg.cli.main import main
-    from codequery_gitcfg.core.schema import SCHEMA_ID
 
     assert main(["init"]) == 0
     data = json.loads((in_repo / ".code-query" / "config.json").read_text())
-    assert list(data)[:2] == ["$schema", "schema_version"] and data["$schema"] == SCHEMA_ID
+    assert list(data)[:1] == ["schema_version"] and "$schema" not in data
+    assert main(["validate"]) == 0
+    (in_repo / ".code-query" / "config.json").unlink()
+    assert main(["init", "--schema", "schemas/config.schema.json"]) == 0
+    data = json.loads((in_repo / ".code-query" / "config.json").read_text())
+    assert list(data)[:2] == ["$schema", "schema_version"] and data["$schema"] == "../schemas/config.schema.json"
     assert main(["validate"]) == 0

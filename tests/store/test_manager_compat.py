@@ -18,7 +18,7 @@ def test_invalid_json_reports_error_loading_configuration(tmp_path: Path) -> Non
     # Our positioned detail follows the original module's wording.
     assert errors == [
         f"Error loading configuration: {path}:1:3: Invalid JSON in config file: "
-        "Expecting property name enclosed in double quotes (line 1 column 3)"
+        "Expecting property name enclosed in double quotes"
     ]
 
 

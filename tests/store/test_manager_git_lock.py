@@ -77,9 +77,10 @@ def test_the_api_refuses_with_a_config_error_and_leaves_the_file(
     (repo / ".git" / "index.lock").write_bytes(b"")
     before = committed.read_bytes()
     manager = ConfigManager(committed)
-    for write in (lambda: manager.update_processing_mode("auto"),
-                  lambda: manager.save_config({**VALID, "model": "opus"})):
-        with pytest.raises(ConfigError, match="index.lock"):
+    writes: list[Callable[[], None]] = [lambda: manager.update_processing_mode("auto"),
+                                        lambda: manager.save_config({**VALID, "model": "opus"})]
+    for write in writes:
+        with pytest.raises(ConfigError, match=r"index\.lock exists"):
             write()
         assert committed.read_bytes() == before
     assert manager.load_config()["processing"]["mode"] == "manual"  # reads take no lock

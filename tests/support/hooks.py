@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 from support.repos import git
 
@@ -76,15 +76,33 @@ def commit_skipping_hooks(repo: Path, message: str, *paths: str) -> None:
 
 
 PROJECT = Path(__file__).resolve().parents[2]
+_NOT_SOURCE = {"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache", "build", "dist", "mutants", ".venv",
+               ".hypothesis"}
+
+
+def _project_files() -> List[str]:
+    """The files of a project folder that is not a git checkout, relative to it."""
+    found = []
+    for folder, dirs, names in os.walk(PROJECT):
+        dirs[:] = [d for d in dirs if d not in _NOT_SOURCE and not d.endswith(".egg-info")]
+        for name in names:
+            if not name.endswith((".pyc", ".pyo")):
+                found.append(os.path.relpath(os.path.join(folder, name), PROJECT).replace(os.sep, "/"))
+    return sorted(found)
 
 
 def project_snapshot(dest: Path) -> Path:
     """The project's files as they are now (committed or not), committed in a fresh repository.
 
     The pre-commit framework and wheel builds then read a clean copy: nothing
-    is built inside the project folder and uncommitted work is tested too.
+    is built inside the project folder and uncommitted work is tested too. Outside a
+    git checkout (an unpacked sdist, whose suite CONTRIBUTING's release step runs) the
+    project's files are every file there but caches and build output.
     """
-    listed = git(PROJECT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").stdout
+    if (PROJECT / ".git").exists():
+        listed = git(PROJECT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").stdout
+    else:
+        listed = "\0".join(_project_files())
     for name in filter(None, listed.split("\0")):
         source = PROJECT / name
         if source.is_file():  # deleted but still in the index: skip
