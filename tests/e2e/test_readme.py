@@ -81,13 +81,14 @@ def _set_up(containing: str) -> str:
 
 
 def test_set_up_says_first_to_install_outside_the_checkout() -> None:
-    """Everyday installs go to an environment of their own (pipx, or a venv outside the
-    checkout), said before the editable one for working on the tool."""
+    """Everyday installs go to an environment of their own (a venv outside the checkout, which a
+    fresh machine with only Python can make, or pipx), said before the editable one for working
+    on the tool."""
     pipx, venv = _set_up("pipx install"), _set_up("python3 -m venv ~/")
     everyday = [b for b in blocks("sh") if "codequery-gitcfg init && codequery-gitcfg install" in b]
-    assert everyday[:2] == [pipx + "\n", venv + "\n"]
+    assert everyday[:2] == [venv + "\n", pipx + "\n"]
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    assert readme.index(pipx) < readme.index(venv) < readme.index('pip install -e ".[test]"')
+    assert readme.index(venv) < readme.index(pipx) < readme.index('pip install -e ".[test]"')
     assert " .venv" not in pipx + venv and "-e " not in pipx + venv  # nothing inside the checkout, nothing editable
 
 

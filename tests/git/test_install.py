@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
 import sys
 from pathlib import Path
 from typing import Callable, Dict, Tuple
@@ -177,9 +178,9 @@ def test_dead_interpreter(repo: Path, write_config: Callable[..., Path]) -> None
 
 
 def test_interpreter_without_the_package(repo: Path, tmp_path: Path, write_config: Callable[..., Path]) -> None:
-    bare_python = tmp_path / "python"
-    bare_python.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')  # -S: no site-packages
-    bare_python.chmod(0o755)
+    # A virtual environment without the package (not `python -S`: the hook runs site itself).
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
+    bare_python = tmp_path / "bare" / "bin" / "python"
     worktree = find_worktree(str(repo))
     assert worktree is not None
     installer.install(worktree, ["pre-commit"], str(bare_python), os.environ)
