@@ -8,6 +8,7 @@ Soak (CODEQUERY_SOAK=1): 5000 + 2000 and 300.
 """
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -16,7 +17,7 @@ import textwrap
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Optional
 
 import pytest
 from codequery_gitcfg.api import ConfigManager
@@ -50,6 +51,30 @@ def version(i: int) -> Dict[str, Any]:
     cfg["dataset_name"] = f"crash-{i}"
     cfg["exclude_patterns"] = [f"generated-{i}/part{j}/*" for j in range((i * 7) % 41)]
     return cfg
+
+
+class Written:
+    """The versions a writer may leave, known by their data: a rewrite keeps the style of the
+    file it replaces (a list written on one line stays on one line), so one version's bytes
+    vary with what was there before, its data never. Torn or mixed bytes match none."""
+
+    def __init__(self, versions: Dict[int, Dict[str, Any]]) -> None:
+        self._by_data = {json.dumps(data, sort_keys=True): i for i, data in versions.items()}
+
+    def __len__(self) -> int:
+        return len(self._by_data)
+
+    def _key(self, raw: object) -> Optional[str]:
+        try:
+            return json.dumps(json.loads(raw), sort_keys=True) if isinstance(raw, bytes) else None
+        except ValueError:
+            return None
+
+    def __contains__(self, raw: object) -> bool:
+        return self._key(raw) in self._by_data
+
+    def __getitem__(self, raw: bytes) -> int:
+        return self._by_data[self._key(raw) or ""]
 
 
 def update_change(k: int) -> Callable[[Dict[str, Any]], None]:
@@ -94,7 +119,7 @@ def _drain(fd: int) -> int:
 
 
 def _kill_loop(tmp_path: Path, cfg: Path, writer: Callable[[str, int, int], None],
-               later_write: Callable[[ConfigManager, int], None], allowed: Dict[bytes, int],
+               later_write: Callable[[ConfigManager, int], None], allowed: Written,
                kills_wanted: int, budget: float, max_delay: float) -> Dict[str, int]:
     seed = SEED or random.randrange(1 << 30)
     rng = random.Random(seed)
@@ -152,7 +177,7 @@ def _kill_loop(tmp_path: Path, cfg: Path, writer: Callable[[str, int, int], None
 
 def test_sigkill_during_save_config_never_tears(tmp_path: Path) -> None:
     cfg = init_repo(tmp_path / "repo")
-    allowed = {fmt.dump(version(i)): i for i in range(N_VERSIONS)}
+    allowed = Written({i: version(i) for i in range(N_VERSIONS)})
     assert len(allowed) == N_VERSIONS
     manager = ConfigManager(cfg)
     manager.save_config(version(0))
@@ -168,11 +193,12 @@ def test_sigkill_during_update_never_tears(tmp_path: Path) -> None:
     base = full_config()
     base["dataset_name"] = "crash-update"
     cfg = init_repo(tmp_path / "repo", base)
-    allowed: Dict[bytes, int] = {}
+    versions: Dict[int, Dict[str, Any]] = {}
     for k in range(N_VERSIONS):
         data = {**base, "processing": dict(base["processing"])}
         update_change(k)(data)
-        allowed[fmt.dump(data)] = k
+        versions[k] = data
+    allowed = Written(versions)
     assert len(allowed) == N_VERSIONS
     ConfigManager(cfg).update(update_change(0))
     assert cfg.read_bytes() in allowed
@@ -203,7 +229,7 @@ _SUBPROCESS_WRITER = textwrap.dedent(
 def test_sigkill_fresh_interpreter_writer(tmp_path: Path) -> None:
     """The same with a real ``python`` process (no fork): nothing shared with the test."""
     cfg = init_repo(tmp_path / "repo")
-    allowed = {fmt.dump(version(i)): i for i in range(N_VERSIONS)}
+    allowed = Written({i: version(i) for i in range(N_VERSIONS)})
     ConfigManager(cfg).save_config(version(0))
     rng = random.Random()
     kills = with_temp = 0
