@@ -1,5 +1,9 @@
 """What the installed hook scripts run: ``NAME [ARGS...]`` as git passed them.
 
+Its name is part of every installed script (they import ``codequery_gitcfg.cli.hook``), so
+it stays. The CLI commands about hooks are ``cli.git_commands``; what each hook does is
+``git.hooks``; the scripts' templates are the top-level ``hooks/`` folder.
+
 It skips argparse and the rest of the CLI on purpose: the hook starts on every
 commit, and the staged path's budget goes to judging the config. The merge driver
 (``merge-driver %O %A %B %L %P``, which git starts once per merge of the config: on

@@ -24,7 +24,7 @@ from ..core.version import __version__
 from ..git import history, ops
 from ..git.repo import ignored_by
 from ..store import files
-from . import hooks
+from . import git_commands
 from .guard import guarded
 
 _space: Optional[ops.Workspace] = None
@@ -516,7 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("validate", cmd_validate, "strictly read and validate config files (default: the worktree's), "
                 "or the config as committed (--rev, --range)")
     _add_files(p, stdin=True)
-    hooks.add_format(p, hooks.CHECK_FORMAT_HELP)
+    git_commands.add_format(p, git_commands.CHECK_FORMAT_HELP)
     p.add_argument("--rev", metavar="REV", help="check the config as committed at REV (read from git's objects; "
                                                "works in a bare repository)")
     p.add_argument("--range", metavar="A..B", help="check every commit of A..B that changes the config "
@@ -537,7 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also drop the legacy camelCase keys kept for Code Query's readers (once every reader "
                         "reads the current names)")
     _add_files(p, stdin=True)
-    hooks.add_format(p, hooks.CHECK_FORMAT_HELP + "; json adds migrated: what was (or, with --diff, "
+    git_commands.add_format(p, git_commands.CHECK_FORMAT_HELP + "; json adds migrated: what was (or, with --diff, "
                                                   "would be) migrated")
     p = command("show", cmd_show, "show the file's values, or the effective ones")
     p.add_argument("--effective", action="store_true", help="defaults + file + CODEQUERY_* environment")
@@ -566,7 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("key", metavar="KEY", help="a dotted key, e.g. dataset_name or processing.mode")
     _add_one_file(p, operand=False)
     command("schema", cmd_schema, "print the JSON Schema")
-    hooks.add_parsers(command)
+    git_commands.add_parsers(command)
     return parser
 
 

@@ -28,7 +28,7 @@ THEIRS = {**BASE, "processing": {"mode": "auto", "batch_size": 5}}
 NOT_FOR_A_MERGE = ("jsonschema", "git", "argparse", "filelock", "difflib", "tempfile", "subprocess", "traceback",
                    "codequery_gitcfg.git.hooks", "codequery_gitcfg.git.repo", "codequery_gitcfg.git.ops",
                    "codequery_gitcfg.store.manager", "codequery_gitcfg.store.locking", "codequery_gitcfg.store.atomic",
-                   "codequery_gitcfg.core.env", "codequery_gitcfg.cli.main", "codequery_gitcfg.cli.hooks")
+                   "codequery_gitcfg.core.env", "codequery_gitcfg.cli.main", "codequery_gitcfg.cli.git_commands")
 
 
 def sides(folder: Path, *contents: Dict[str, Any]) -> List[str]:

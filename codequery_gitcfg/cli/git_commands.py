@@ -1,4 +1,4 @@
-"""CLI commands for git hooks: install, uninstall, hook, doctor (README: "Command line" and "Git hooks")."""
+"""The CLI commands that deal with git: install, uninstall, hook, doctor (README: "Command line" and "Git hooks")."""
 from __future__ import annotations
 
 import argparse
