@@ -1,7 +1,7 @@
 """The Python API: Code Query's ``ConfigManager`` drop-in and the functions hooks call.
 
-The public ``ConfigManager`` finds its worktree through the git layer, so
-containment and the lock path follow the repository the file is really in. It
+The public ``ConfigManager`` is the store's, wired here to find its worktree through
+the git layer, so containment and the lock path follow the repository the file is really in. It
 asks plain ``git rev-parse`` (``repo.locate``), not GitPython: these are read by
 a new process on every commit (Code Query's post-commit hook, every worker
 start), where GitPython's import would cost more than everything else.
@@ -15,18 +15,10 @@ from .core.env import apply_env
 from .core.errors import ConfigError, GitError
 from .git.repo import locate
 from .store import manager as _store
-from .store.locking import DEFAULT_TIMEOUT
-from .store.paths import Worktree
 
-_UNSET: Any = _store._UNSET
-
-
-class ConfigManager(_store.ConfigManager):
-    """Reads, validates, caches and atomically writes one config file (Code Query's API)."""
-
-    def __init__(self, config_path: str | os.PathLike[str], *, worktree: Optional[Worktree] = _UNSET,
-                 lock_timeout: float = DEFAULT_TIMEOUT) -> None:
-        super().__init__(config_path, worktree=worktree, lock_timeout=lock_timeout, finder=locate)
+# One ConfigManager: the store's, finding its worktree with the git layer's ``locate``.
+ConfigManager = _store.ConfigManager
+_store.use_finder(locate)
 
 
 def load_config_with_env_override(config_manager: _store.ConfigManager,

@@ -21,6 +21,16 @@ from .paths import Held, Worktree, inside, swapped
 Finder = Callable[[str], Optional[Worktree]]
 
 _UNSET: Any = object()
+# How a manager finds the worktree of a folder when it is given neither a worktree nor a
+# finder. The store cannot ask git itself (it is below the git layer): the API wires in the
+# git layer's finder when it is imported (``use_finder``), so ``codequery_gitcfg.ConfigManager``
+# and the managers the CLI and hooks build are one class.
+_default_finder: Optional[Finder] = None
+
+
+def use_finder(finder: Optional[Finder]) -> None:
+    global _default_finder
+    _default_finder = finder
 
 # Code Query's config module words every failure to load the file this way.
 LOAD_ERROR_PREFIX = "Error loading configuration: "
@@ -94,8 +104,9 @@ def migration_of(doc: Document, *, contract: bool = False) -> Migration:
 class ConfigManager:
     """Reads, validates, caches and atomically writes one config file.
 
-    ``finder`` locates the worktree of a folder (the git layer passes one);
-    without a worktree the path is only resolved and the lock sits beside it.
+    ``finder`` locates the worktree of a folder (by default the git layer's, which the
+    API wires in: ``use_finder``); ``None``, or no worktree found, and the path is only
+    resolved and the lock sits beside it.
     ``inside_git``: the caller is a hook git runs while it holds the index lock (our
     pre-commit hook), so writes do not wait for that lock to go.
     """
@@ -105,10 +116,10 @@ class ConfigManager:
     VALID_MODELS = sorted(KNOWN_MODELS)
 
     def __init__(self, config_path: str | os.PathLike[str], *, worktree: Optional[Worktree] = _UNSET,
-                 lock_timeout: float = DEFAULT_TIMEOUT, finder: Optional[Finder] = None,
+                 lock_timeout: float = DEFAULT_TIMEOUT, finder: Optional[Finder] = _UNSET,
                  inside_git: bool = False) -> None:
         self.config_path = os.fspath(config_path)
-        self._finder = finder
+        self._finder: Optional[Finder] = _default_finder if finder is _UNSET else finder
         self.lock_timeout = lock_timeout
         self.inside_git = inside_git
         self._worktree = worktree
