@@ -45,7 +45,7 @@ from typing import (
 )
 
 from .core.defaults import defaults
-from .core.errors import ConfigError
+from .core.errors import ConfigError, escape
 from .core.schema import field_errors
 
 if TYPE_CHECKING:
@@ -524,7 +524,7 @@ def _names(records: Sequence[Record]) -> str:
 def _shown(text: str) -> str:
     # File names come from the repository and reasons from the broker: neither
     # may move the cursor or recolour the terminal of the person committing.
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return escape(text)
 
 
 def worker_running(

@@ -13,6 +13,7 @@ import json
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
 
 from .defaults import copy_json
+from .errors import escape
 from .jsonvalue import same as json_same
 
 
@@ -44,7 +45,7 @@ class Conflict(NamedTuple):
     @property
     def path(self) -> str:
         """Dotted, each key escaped when it holds what a terminal would act on."""
-        return ".".join(k if k.isprintable() else json.dumps(k)[1:-1] for k in self.keys)
+        return ".".join(escape(k) for k in self.keys)
 
     def describe(self) -> str:
         return f"{self.path}: ours {show(self.ours)}, theirs {show(self.theirs)}"

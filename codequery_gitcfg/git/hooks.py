@@ -411,7 +411,7 @@ def after_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     if commit is None or memo.passed(memo_path, commit.blob):
         return 0
     raw = repo.read_blob(worktree, commit.blob, environ)
-    name = f"commit {commit.short} ({_printable(commit.subject)})"
+    name = f"commit {commit.short} ({commit.subject})"  # say() escapes it
     fix = f"`git commit --amend -- {CONFIG}` (or a new commit, once a cherry-pick, revert, rebase or am is done)"
     verdict: Optional[judge.Verdict] = None
     try:
@@ -432,10 +432,6 @@ def after_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     else:
         memo.remember(memo_path, commit.blob)
     return 0
-
-
-def _printable(text: str) -> str:
-    return text if text.isprintable() else repr(text)
 
 
 def after_checkout(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:

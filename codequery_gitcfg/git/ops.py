@@ -17,7 +17,7 @@ from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, GitError, Problem, Re
 from ..core.report import MIGRATED, Output
 from ..store import files
 from ..store.manager import ConfigManager, migration_of
-from ..store.paths import Worktree, contain
+from ..store.paths import Worktree, contain, inside
 from . import repo
 
 
@@ -72,7 +72,7 @@ class Workspace:
             return os.path.realpath(joined)
         if read_only:
             real = os.path.realpath(joined)
-            if not _inside(os.path.abspath(joined), worktree.root) and not _inside(real, worktree.root):
+            if not inside(os.path.abspath(joined), worktree.root) and not inside(real, worktree.root):
                 return real
         return contain(joined, worktree)
 
@@ -89,11 +89,6 @@ class Workspace:
         label, path = self.targets([name] if name is not None else [])[0]
         self.contained(path)
         return self.open(os.path.join(self.cwd, label)), label
-
-
-def _inside(path: str, folder: str) -> bool:
-    path, folder = os.path.normcase(path), os.path.normcase(folder)
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
 
 STDIN = "-"

@@ -32,10 +32,6 @@ class Worktree(NamedTuple):
 
 def inside(path: str, folder: str) -> bool:
     """``path`` is ``folder`` or below it (both resolved)."""
-    return _inside(path, folder)
-
-
-def _inside(path: str, folder: str) -> bool:
     path, folder = os.path.normcase(path), os.path.normcase(folder)
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -63,13 +59,13 @@ def contain(path: str, worktree: Worktree) -> str:
             [Problem("", f"{path} cannot be resolved (a symlink loop), so it may lead outside the worktree; refused")]
         )
     parts = os.path.relpath(real, worktree.root).split(os.sep)
-    if not _inside(real, worktree.root):
+    if not inside(real, worktree.root):
         raise OutsideWorktreeError(
             [Problem("", f"{path} resolves to {real}, outside the worktree {worktree.root}; refused")]
         )
     if (
-        _inside(real, worktree.git_dir)
-        or _inside(real, worktree.common_dir)
+        inside(real, worktree.git_dir)
+        or inside(real, worktree.common_dir)
         or any(p.lower() == ".git" for p in parts)
     ):
         raise OutsideWorktreeError(
