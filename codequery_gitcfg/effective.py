@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import stat
 
+from .core.names import CONFIG_DIR, CONFIG_NAME
 from .git.layout import plain_worktree
 from .store import memo
 
@@ -74,9 +75,9 @@ def _read_default(root: str) -> Optional[bytes]:
     except OSError:
         return None
     try:
-        folder = os.open(".code-query", _DIR_FLAGS, dir_fd=top)
+        folder = os.open(CONFIG_DIR, _DIR_FLAGS, dir_fd=top)
         try:
-            fd = os.open("config.json", _FILE_FLAGS, dir_fd=folder)
+            fd = os.open(CONFIG_NAME, _FILE_FLAGS, dir_fd=folder)
         finally:
             os.close(folder)
     except OSError:

@@ -46,6 +46,7 @@ from typing import (
 
 from .core.defaults import defaults
 from .core.errors import ConfigError, escape
+from .core.names import CONFIG_DIR
 from .core.schema import field_errors
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ Record = Union[str, Mapping[str, Any]]
 # Code Query's worker (tasks.py) consumes this queue: same name, same file.
 HUEY_NAME = "code-query-worker"
 # Code Query's folder at the worktree root; its worker writes its pid file there.
-STATE_DIR_NAME = ".code-query"
+STATE_DIR_NAME = CONFIG_DIR  # Code Query keeps its worker state beside the config
 PID_FILE_NAME = "worker.pid"
 DB_FILE_NAME = "huey_jobs.db"
 

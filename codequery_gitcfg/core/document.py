@@ -9,10 +9,7 @@ from typing import IO, Any, Dict, Optional
 
 from . import fmt, reader
 from .errors import ConfigError, ReadError
-
-# The config's path as git names it, from the worktree's top ("/" on every system).
-CONFIG_PATH = ".code-query/config.json"
-CONFIG_DIR, CONFIG_NAME = CONFIG_PATH.split("/")
+from .names import CONFIG_DIR, CONFIG_NAME, CONFIG_PATH
 
 MAX_BYTES = reader.MAX_BYTES
 TOO_LARGE = f"config file is larger than {MAX_BYTES} bytes (1 MiB)"  # the one wording, whatever the source

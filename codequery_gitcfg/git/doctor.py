@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ..core import env, judge
 from ..core.defaults import DEFAULT_CONFIG, deep_merge
 from ..core.document import Document
+from ..core.names import CONFIG_DIR
 from ..core.errors import ConfigError, Problem, escape
 from ..core.migrate import detect_version, kept_aliases, legacy_markers
 from ..core.schema import SCHEMA_ID, schema_text
@@ -107,7 +108,7 @@ def judge_hook(found: HookFile, framework: str) -> Tuple[bool, str]:
 def ignore_advice(rule: repo.IgnoreRule) -> str:
     """What to say when git ignores the config: it is then never committed, and no hook sees it."""
     where = f"{rule.source}:{rule.line}" if rule.line else rule.source
-    if rule.pattern.rstrip("/").endswith(".code-query") or rule.pattern.endswith("/"):
+    if rule.pattern.rstrip("/").endswith(CONFIG_DIR) or rule.pattern.endswith("/"):
         # git cannot re-include a file below an excluded folder: exclude the folder's contents instead.
         fix = (f"change `{rule.pattern}` to `{rule.pattern.rstrip('/')}/*` and add `!{CONFIG}` on the line after it")
     else:

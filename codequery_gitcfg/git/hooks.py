@@ -13,7 +13,7 @@ import os
 from typing import Callable, List, Mapping, NamedTuple, Optional, Sequence
 
 from ..core import fmt, judge
-from ..core.document import CONFIG_PATH, Document
+from ..core.document import CONFIG_DIR, CONFIG_PATH, Document
 from ..core.env import TRUE_WORDS
 from ..core.errors import ConfigError, ConflictError, OutsideWorktreeError, Problem, ReadError
 from ..core.migrate import CURRENT_VERSION_NAME, describe, to_file
@@ -166,7 +166,7 @@ def _staged_config(worktree: Worktree, environ: Mapping[str, str]) -> Optional[S
     """
     staged = repo.staged_change(worktree, CONFIG, environ)
     root = worktree.root
-    linked = os.path.islink(os.path.join(root, ".code-query")) or os.path.islink(os.path.join(root, CONFIG))
+    linked = os.path.islink(os.path.join(root, CONFIG_DIR)) or os.path.islink(os.path.join(root, CONFIG))
     if not linked and (staged is None or staged.mode != "120000"):
         return None if staged is None or staged.status == "D" else Staged(CONFIG, staged)
     target, links = repo.committed_path(worktree, CONFIG, environ)

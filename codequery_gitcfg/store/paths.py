@@ -11,8 +11,9 @@ import stat
 from typing import List, NamedTuple, Optional, Tuple
 
 from ..core.errors import OutsideWorktreeError, Problem
+from ..core.names import CONFIG_DIR, CONFIG_NAME
 
-CONFIG_RELPATH = os.path.join(".code-query", "config.json")
+CONFIG_RELPATH = os.path.join(CONFIG_DIR, CONFIG_NAME)
 
 
 class Worktree(NamedTuple):

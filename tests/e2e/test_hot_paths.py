@@ -113,7 +113,7 @@ def test_a_kept_config_in_a_new_process_loads_only_the_quick_read(repo: Path, wr
                            env=untraced()) for _ in range(2)]
     assert "codequery_gitcfg.core.judge" in json.loads(runs[0].stdout)  # the first read went the whole way
     assert json.loads(runs[1].stdout) == [
-        "codequery_gitcfg.core", "codequery_gitcfg.core.jsonvalue", "codequery_gitcfg.core.version",
+        "codequery_gitcfg.core", "codequery_gitcfg.core.jsonvalue", "codequery_gitcfg.core.names", "codequery_gitcfg.core.version",
         "codequery_gitcfg.effective", "codequery_gitcfg.git", "codequery_gitcfg.git.layout",
         "codequery_gitcfg.store", "codequery_gitcfg.store.memo", "codequery_gitcfg.store.owner",
     ]

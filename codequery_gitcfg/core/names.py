@@ -1,0 +1,7 @@
+"""Where the config lives, as git names it from the worktree's top: one constant for every
+module. No ``typing`` and no imports: the read a new process makes on every commit uses it."""
+from __future__ import annotations
+
+CONFIG_DIR = ".code-query"
+CONFIG_NAME = "config.json"
+CONFIG_PATH = CONFIG_DIR + "/" + CONFIG_NAME  # "/" on every system, as git writes paths
