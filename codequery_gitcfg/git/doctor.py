@@ -15,9 +15,9 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from ..core import env, judge
 from ..core.defaults import DEFAULT_CONFIG, deep_merge
 from ..core.document import Document
-from ..core.names import CONFIG_DIR
 from ..core.errors import ConfigError, Problem, escape
 from ..core.migrate import detect_version, kept_aliases, legacy_markers
+from ..core.names import CONFIG_DIR
 from ..core.schema import SCHEMA_ID, schema_text
 from ..core.version import __version__
 from ..store import files
