@@ -5,6 +5,7 @@ import math
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from .errors import ConfigError, Problem
+from .jsonvalue import encodable
 from .positions import join_path
 
 DEFAULT_MODEL = "claude-3-5-sonnet-20240620"
@@ -120,11 +121,11 @@ def json_problem(value: Any, allow_nonfinite: bool = False) -> Optional[Tuple[st
                 if isinstance(node, dict):
                     if not isinstance(key, str):
                         return join_path(path), f"key {key!r} is not a string"
-                    if _lone_surrogate(key):
+                    if not encodable(key):
                         return join_path(path), f"key {key!r} contains a lone surrogate"
                 stack.append((child, path + [key]))
         elif isinstance(node, str):
-            if _lone_surrogate(node):
+            if not encodable(node):
                 return join_path(path), f"{node!r} contains a lone surrogate (not valid UTF-8 text)"
         elif isinstance(node, float):
             if not allow_nonfinite and not math.isfinite(node):
@@ -133,10 +134,3 @@ def json_problem(value: Any, allow_nonfinite: bool = False) -> Optional[Tuple[st
             return join_path(path), f"{type(node).__name__} value {node!r} is not JSON"
     return None
 
-
-def _lone_surrogate(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False

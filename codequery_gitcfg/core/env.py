@@ -7,6 +7,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Protocol
 
 from .defaults import copy_json, set_path
 from .errors import EnvOverrideError, Problem
+from .jsonvalue import encodable
 from .schema import field_errors, field_message, schema
 
 # Names that Code Query documented before the systematic ones existed.
@@ -117,7 +118,7 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
         raw = environ.get(name)
         if raw is None or raw == "":
             continue
-        if not _encodable(raw):
+        if not encodable(raw):
             # os.environ holds undecodable bytes as lone surrogates: no config can carry them.
             problems.append(Problem(path, invalid_message(name, raw, "the value is not valid UTF-8")))
             continue
@@ -137,14 +138,6 @@ def collect(environ: Mapping[str, str]) -> List[Override]:
     if problems:
         raise EnvOverrideError(problems)
     return list(found.values())
-
-
-def _encodable(raw: str) -> bool:
-    try:
-        raw.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def invalid_message(name: str, raw: str, rule: str) -> str:

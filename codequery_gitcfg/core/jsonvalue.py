@@ -57,3 +57,13 @@ def same(a: Any, b: Any, as_written: bool = False) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(same(x, y, as_written) for x, y in zip(a, b))
     return bool(a == b)
+
+
+def encodable(text: str) -> bool:
+    """True when UTF-8 can write ``text``: it holds no lone surrogate (an escape such as
+    ``\\ud800`` in JSON, or a byte a file name could not decode)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, NoReturn, Optional, Tuple
 
 from . import positions
 from .errors import ConflictError, Problem, ReadError
+from .jsonvalue import encodable
 
 MAX_BYTES = 1024 * 1024
 BOM = b"\xef\xbb\xbf"  # UTF-8's byte order mark: skipped here, kept by a rewrite (core.document)
@@ -105,11 +106,7 @@ def _int(text: str) -> int:
 
 def _has_lone_surrogate(value: Any) -> bool:
     if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return True
-        return False
+        return not encodable(value)
     if isinstance(value, dict):
         return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
     if isinstance(value, list):
