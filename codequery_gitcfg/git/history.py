@@ -24,7 +24,7 @@ import sys
 from typing import Dict, List, Mapping, NamedTuple, Optional, Protocol, Sequence, Tuple
 
 from ..core import judge
-from ..core.document import CONFIG_PATH, MAX_BYTES, Document
+from ..core.document import CONFIG_PATH, MAX_BYTES, TOO_LARGE, Document
 from ..core.errors import EXIT_FAIL, EXIT_OK, ConfigError, Problem, ReadError, escape
 from ..core.report import say, say_problems
 from ..store import memo
@@ -115,7 +115,7 @@ def judge_blob(raw: bytes, label: str) -> Judged:
     return Judged(tuple(verdict.problems), verdict)
 
 
-_TOO_LARGE = Judged((Problem("", f"config file is larger than {MAX_BYTES} bytes (1 MiB)"),), unreadable=True)
+_TOO_LARGE = Judged((Problem("", TOO_LARGE),), unreadable=True)
 _NOT_A_BLOB = Judged((Problem("", "cannot be read from git (not a blob)"),), unreadable=True)
 
 
