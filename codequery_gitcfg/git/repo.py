@@ -1,12 +1,11 @@
 """All git access, in one module (with ``layout``, which reads the plain layout from
-the file system for a new process's read, and starts no git).
+the file system and starts no git).
 
-GitPython is the git layer of the API (``ConfigManager``, ``effective_config``),
-``install`` and ``doctor``. The rule for everything that runs on every commit
-(hooks, and the CLI commands the pre-commit framework runs: ``validate``,
-``migrate``): one plain ``git`` call through ``run_git``, because importing
-GitPython (about 70 ms) would cost more than the whole check. Both answers
-agree (tests/test_gitrepo.py checks them side by side).
+What runs on every commit (hooks, the history engine, ``validate`` and ``migrate`` under the
+pre-commit framework, the API's ``ConfigManager`` and ``effective_config``) asks plain ``git``
+through ``run_git``, once where it can, or nothing at all: importing GitPython (about 70 ms)
+would cost more than the whole check. GitPython is the git layer of ``install`` and
+``doctor`` only; both answers agree (tests/git/test_repo.py checks them side by side).
 """
 from __future__ import annotations
 
