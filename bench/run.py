@@ -179,6 +179,14 @@ def long_rows(root: Path, runs: int, env: Dict[str, str]) -> List[bool]:
     results.append(report(f"rebase {LONG_COMMITS} (untouched)", ours, ref, 1.15))
     ours, ref = interleave(runs, cherry_pick("ours"), cherry_pick("plain"))
     results.append(report(f"cherry-pick {LONG_COMMITS}", ours, ref, 1.3))
+    # What git itself charges for running any post-commit hook at all, per commit: the floor of
+    # the row above (ours against a post-commit hook that is `#!/bin/sh` and nothing else).
+    empty = _fresh(untouched["plain"], root / "long-empty-hook")
+    (empty / ".git" / "hooks" / "post-commit").write_text("#!/bin/sh\n")
+    (empty / ".git" / "hooks" / "post-commit").chmod(0o755)
+    untouched["empty"] = empty
+    ours, ref = interleave(runs, cherry_pick("ours"), cherry_pick("empty"))
+    report("cherry-pick vs empty", ours, ref, None)
     ours, ref = interleave(runs, rebase(changing, "ours"), rebase(changing, "plain"))
     results.append(report(f"rebase {LONG_COMMITS} (config)", ours, ref, 4.0))
 

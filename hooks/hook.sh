@@ -114,8 +114,9 @@ known_valid() {
 #   swapped: when X and its first parent hold the same blob at the config's path, and X is
 #   not a merge, the result holds HEAD's (were the parent without it, a rename on our side
 #   could carry X's change of another file into the config: then the commit is checked).
-# One `git cat-file --batch-check` for the whole list, the first time, answers that; the
-# list of such picks goes into sequencer/, which git removes with the rest when it is done.
+# One `git cat-file --batch-check` for the whole list, the first time, answers that: each
+# such pick gets an empty file of its name in sequencer/codequery-gitcfg-unchanged/ (one
+# test per commit then; git removes sequencer/ with it when the range is done).
 unchanged_by_pick() {
     git_dir || return 1
     todo=$gd/sequencer/todo
@@ -124,8 +125,11 @@ unchanged_by_pick() {
         pick | revert) ;;
         *) return 1 ;;
     esac
+    case $item in
+        "" | *[!0-9a-f]*) return 1 ;;
+    esac
     same=$gd/sequencer/codequery-gitcfg-unchanged
-    if [ ! -f "$same" ]; then
+    if [ ! -d "$same" ]; then
         # X:config, X^:config and X^2 (a merge) for each pick, in order: three answers each.
         answers=$(while IFS=' ' read -r _ pick _; do
             printf '%s:%s\n%s^:%s\n%s^2\n' "$pick" "$config" "$pick" "$config" "$pick"
@@ -134,23 +138,21 @@ unchanged_by_pick() {
         while IFS=' ' read -r _ pick _; do
             picks="$picks $pick"
         done <"$todo"
-        found=
+        mkdir "$same.$$" 2>/dev/null || return 1
         set -f
         for pick in $picks; do
             { IFS= read -r own && IFS= read -r parent && IFS= read -r merge; } || break
+            case $pick in "" | *[!0-9a-f]*) continue ;; esac
             case $own in *" blob "*) ;; *) continue ;; esac
             [ "$own" = "$parent" ] || continue
-            case $merge in *" missing") found="$found$pick$nl" ;; esac
+            case $merge in *" missing") : >"$same.$$/$pick" ;; esac
         done <<CODEQUERY_GITCFG_ANSWERS
 $answers
 CODEQUERY_GITCFG_ANSWERS
         set +f
-        printf '%s' "$found" >"$same" || return 1
+        mv "$same.$$" "$same" 2>/dev/null || return 1  # whole, or not at all
     fi
-    while IFS= read -r line; do
-        [ "$line" = "$item" ] && return 0
-    done <"$same"
-    return 1
+    [ -f "$same/$item" ]
 }
 
 # Run once per git hook call. Another hook manager may have moved this script aside and
@@ -318,17 +320,14 @@ esac
 # Code Query's Huey hook, when `install --huey-post-commit` put it here (it runs after ours),
 # does nothing without a queue file and a hook of its own behind it: then it is not started
 # (a process less for each commit of a rebase or of a cherry-pick range). Only the script of
-# this very version says so (its managed marker): hooks/huey-post-commit.sh makes that rule.
+# this very version says so (its managed marker, its third line: the shell's `read` takes a
+# file a byte at a time): hooks/huey-post-commit.sh makes that rule.
 huey_idle() {
     [ "$hook" = post-commit ] && [ ! -e .code-query/file_queue.json ] && [ ! -L .code-query/file_queue.json ] &&
-        [ ! -e "$here/post-commit.codequery-gitcfg-huey.orig" ] && [ ! -L "$here/post-commit.codequery-gitcfg-huey.orig" ] ||
-        return 1
-    n=0
-    while [ $n -lt 30 ] && IFS= read -r line; do
-        [ "$line" = "# codequery-gitcfg-managed: hook=huey-post-commit version=@VERSION@" ] && return 0
-        n=$((n + 1))
-    done <"$here/$hook@CHAINED@"
-    return 1
+        [ ! -e "$here/post-commit.codequery-gitcfg-huey.orig" ] &&
+        [ ! -L "$here/post-commit.codequery-gitcfg-huey.orig" ] || return 1
+    { IFS= read -r line && IFS= read -r line && IFS= read -r line; } <"$here/$hook@CHAINED@" &&
+        [ "$line" = "# codequery-gitcfg-managed: hook=huey-post-commit version=@VERSION@" ]
 }
 
 if [ -x "$here/$hook@CHAINED@" ]; then

@@ -1,5 +1,6 @@
 #!/bin/sh
 ''':'
+# codequery-gitcfg-managed: hook=huey-post-commit version=@VERSION@
 # Code Query's post-commit hook: the files Code Query's pre-commit hook queued go to its
 # Huey worker, or are documented here and now, as .code-query/config.json says.
 # Written by `codequery-gitcfg install --huey-post-commit`, with the Python that ran it: it
@@ -8,8 +9,8 @@
 # The shell runs these lines, then Python runs this same file; to Python they are a string.
 # Python starts only when there is a queue to take: a commit git makes without running
 # Code Query's pre-commit hook (each commit of a rebase, a cherry-pick or a revert) has
-# none, unless that hook queued files before.
-# codequery-gitcfg-managed: hook=huey-post-commit version=@VERSION@
+# none, unless that hook queued files before. (Our post-commit hook, which runs this one
+# when it is installed too, reads the line above and does not even start it then.)
 python=@PYTHON@
 queue=.code-query/file_queue.json
 if [ ! -e "$queue" ] && [ ! -L "$queue" ]; then
