@@ -685,9 +685,9 @@ def _worktree_root(path: Optional[PathArg] = None, *, environ: Optional[Mapping[
         env = {k: v for k, v in env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE")}
     # Plain `git rev-parse`, not GitPython: this runs in every post-commit hook. Imported
     # here: planning alone (plan_dispatch) needs no git layer, and a hook pays for each import.
-    from .git.repo import discover
+    from .git.repo import worktree_from_git
 
-    worktree = discover(start if os.path.isdir(start) else os.path.dirname(start), env)
+    worktree = worktree_from_git(start if os.path.isdir(start) else os.path.dirname(start), env)
     if worktree is None:
         raise ValueError(f"not a git repository: {start}")
     from pathlib import Path  # not on the post-commit hook's path

@@ -10,7 +10,7 @@ from typing import Callable
 from ..core import report
 from ..core.errors import GitError, Problem
 from ..git import hooks
-from ..git.repo import anchored, find_worktree, repository
+from ..git.repo import anchored, repository, worktree_by_gitpython
 from ..store.paths import Worktree
 
 HOOK_TYPES = hooks.HOOKS
@@ -48,7 +48,7 @@ def _install_usage(args: argparse.Namespace) -> None:
 
 
 def _worktree() -> Worktree:
-    worktree = find_worktree(os.getcwd(), os.environ)
+    worktree = worktree_by_gitpython(os.getcwd(), os.environ)
     if worktree is None:
         raise GitError("not inside a git worktree: run this in the repository whose hooks you mean")
     return worktree

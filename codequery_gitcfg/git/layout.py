@@ -129,7 +129,7 @@ def outside_any_repository(folder: str) -> bool:
     """True when git, started in ``folder`` without GIT_DIR, could find no repository:
     nothing at or above it, on the path as written or on the physical one (git walks
     the physical one), that is or holds a git directory. Asking git is then a process
-    for a known answer (``repo.locate``, for a config that is in no repository)."""
+    for a known answer (``repo.worktree_of``, for a config that is in no repository)."""
     seen = set()
     for start in (os.path.abspath(folder), os.path.realpath(folder)):
         probe = start
@@ -211,7 +211,7 @@ def object_format(common: str) -> Optional[str]:
 
 
 def plain_worktree(start: Optional[str], environ: Mapping[str, str]) -> Optional[Tuple[str, str]]:
-    """``plain_layout`` of the repository ``start`` is in, as ``repo.locate`` would find it
+    """``plain_layout`` of the repository ``start`` is in, as ``repo.worktree_of`` would find it
     there (where the file is decides: git's repository variables in ``environ`` do not)."""
     env = {k: v for k, v in repo_env(environ).items() if k not in REPO_VARS}
     return plain_layout(probe_of(real_folder(start)), env)

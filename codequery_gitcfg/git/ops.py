@@ -34,7 +34,7 @@ class Workspace:
         # Not GitPython: validate and migrate run as hooks of the pre-commit framework,
         # where its import would dominate the run; the plain layout starts no git at all.
         if "wt" not in self._worktree:
-            self._worktree["wt"] = repo.locate(self.cwd, self.environ)
+            self._worktree["wt"] = repo.worktree_of(self.cwd, self.environ)
         return self._worktree["wt"]
 
     def label(self, path: str) -> str:
@@ -76,14 +76,14 @@ class Workspace:
                 return real
         return contain(joined, worktree)
 
-    def locate(self, folder: str) -> Optional[Worktree]:
+    def worktree_of(self, folder: str) -> Optional[Worktree]:
         """The worktree a file's folder is really in (a submodule's, seen from the superproject)."""
-        return repo.located(folder, self.environ)
+        return repo.worktree_of_folder(folder, self.environ)
 
     def open(self, path: str) -> ConfigManager:
         # The worktree already found: one answer for the containment check and the
         # manager's own; the lock follows the worktree the file is really in.
-        return ConfigManager(path, worktree=self.worktree, finder=self.locate)
+        return ConfigManager(path, worktree=self.worktree, finder=self.worktree_of)
 
     def manager(self, name: Optional[str]) -> Tuple[ConfigManager, str]:
         label, path = self.targets([name] if name is not None else [])[0]

@@ -33,21 +33,24 @@ def _from_files(probe: str, environ: Mapping[str, str]) -> Optional[Worktree]:
     return Worktree(found[0], found[1], found[1]) if found else None
 
 
-def locate(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
-    """``find_worktree`` without GitPython, for what a new process runs on every commit
+# -- the worktree finders, one family: worktree_of (any path: the file system first, else one
+# rev-parse), worktree_of_folder (the same, whatever GIT_DIR says), worktree_from_git (git's
+# own answer), worktree_by_gitpython (install and doctor), hook_worktree (a hook's, or an error).
+def worktree_of(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
+    """``worktree_by_gitpython`` without GitPython, for what a new process runs on every commit
     (``effective_config``, ``ConfigManager.load_config``): GitPython's import alone
     would cost several times the whole read. The plain layout is read from the file
     system; anything else is one ``git rev-parse``."""
     environ = repo_env(os.environ if environ is None else environ)
     folder = real_folder(start)
-    # Where the file is decides, not a GIT_DIR in the environment (see find_worktree).
-    found = _located_at(folder, {k: v for k, v in environ.items() if k not in REPO_VARS})
+    # Where the file is decides, not a GIT_DIR in the environment (see worktree_by_gitpython).
+    found = _worktree_at(folder, {k: v for k, v in environ.items() if k not in REPO_VARS})
     if found is None and "GIT_DIR" in environ:
-        found = _by_environment(folder, environ)
+        found = _worktree_by_environment(folder, environ)
     return found
 
 
-def _located_at(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
+def _worktree_at(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
     probe = probe_of(folder)
     plain = _from_files(probe, environ)
     if plain is not None:
@@ -67,13 +70,14 @@ def _located_at(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
     known = _located.get(key)
     if known is not None and stamp is not None and known[0] == stamp:
         return known[1]
-    found = discover(probe, environ)
+    found = worktree_from_git(probe, environ)
     if stamp is not None:
         _located[key] = (stamp, found)
     return found
 
 
-def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
+def worktree_by_gitpython(start: Optional[str] = None,
+                          environ: Optional[Mapping[str, str]] = None) -> Optional[Worktree]:
     """The worktree containing ``start`` (a file or folder), or None outside any.
 
     Where the file is decides, not a GIT_DIR left in the environment: a hook of
@@ -88,7 +92,7 @@ def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, st
     folder = real_folder(start)
     if "GIT_DIR" in environ:
         # GitPython's Repo(path) would read GIT_WORK_TREE from os.environ: plain git, without it.
-        return locate(folder, environ)
+        return worktree_of(folder, environ)
     try:
         repo = git.Repo(folder, search_parent_directories=True)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -105,16 +109,16 @@ def find_worktree(start: Optional[str] = None, environ: Optional[Mapping[str, st
         repo.close()
 
 
-def _by_environment(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
+def _worktree_by_environment(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
     """The worktree GIT_DIR names (taken from the current folder, as git takes it), for a
     ``folder`` inside it: a work tree git knows only from the environment."""
-    found = discover(os.getcwd(), anchored(environ))
+    found = worktree_from_git(os.getcwd(), anchored(environ))
     return found if found is not None and inside(folder, found.root) else None
 
 
-def located(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
+def worktree_of_folder(folder: str, environ: Mapping[str, str]) -> Optional[Worktree]:
     """The worktree ``folder`` is really in, whatever GIT_DIR the environment names."""
-    return locate(folder, {k: v for k, v in environ.items() if k not in REPO_VARS})
+    return worktree_of(folder, {k: v for k, v in environ.items() if k not in REPO_VARS})
 
 
 def anchored(environ: Mapping[str, str]) -> Dict[str, str]:
@@ -163,7 +167,7 @@ class StagedChange(NamedTuple):
 _LAYOUT = ("--show-toplevel", "--absolute-git-dir", "--git-common-dir")
 
 
-def discover(cwd: Optional[str], environ: Mapping[str, str]) -> Optional[Worktree]:
+def worktree_from_git(cwd: Optional[str], environ: Mapping[str, str]) -> Optional[Worktree]:
     """git's own answer in one ``rev-parse``: for hot paths (hooks, ``validate``), where
     importing GitPython would cost more than the whole check. None outside a worktree;
     a repository git refuses to use (dubious ownership) raises with git's reason."""
@@ -200,7 +204,7 @@ def _refused(stderr: bytes) -> None:
 
 def hook_worktree(cwd: Optional[str], environ: Mapping[str, str]) -> Worktree:
     """The worktree a hook (or ``hook`` typed in any subfolder) runs in."""
-    worktree = discover(cwd, environ)
+    worktree = worktree_from_git(cwd, environ)
     if worktree is None:
         raise GitError(f"{os.path.abspath(cwd or os.getcwd())}: not a git repository (or not inside its worktree)")
     return worktree
@@ -648,7 +652,7 @@ def absolute_git_dir(cwd: Optional[str], environ: Mapping[str, str]) -> str:
     given = environ.get("GIT_DIR")
     if given:
         return os.path.realpath(os.path.join(cwd or os.getcwd(), given))
-    found = locate(cwd, environ)
+    found = worktree_of(cwd, environ)
     if found is not None:
         return found.git_dir
     out = _history_git(["rev-parse", "--absolute-git-dir"], cwd, environ).decode("utf-8", "surrogateescape")
@@ -672,7 +676,7 @@ def repository(cwd: Optional[str], environ: Mapping[str, str]) -> Optional[Workt
     """The repository at ``cwd`` for what needs no working tree (``install --server``,
     ``uninstall``): its worktree, or, for a bare repository, its git directory as the
     root (where git runs). None outside any repository."""
-    found = find_worktree(cwd, environ)
+    found = worktree_by_gitpython(cwd, environ)
     if found is not None:
         return found
     folder = os.path.abspath(cwd or os.getcwd())

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Callable
 
 from codequery_gitcfg.git import install as installer
-from codequery_gitcfg.git.repo import find_worktree
+from codequery_gitcfg.git.repo import worktree_by_gitpython
 
 from support.hooks import cli, install
 from support.repos import LEGACY_CAMEL, VALID, git
@@ -50,7 +50,7 @@ def test_outdated_dead_and_foreign_hooks(repo: Path) -> None:
     install(repo)
     hooks = repo / ".git" / "hooks"
     (hooks / "pre-commit").write_text((hooks / "pre-commit").read_text().replace("version=", "version=0.0.0-"))
-    worktree = find_worktree(str(repo))
+    worktree = worktree_by_gitpython(str(repo))
     assert worktree is not None
     installer.install(worktree, ["post-merge"], "/gone/python", os.environ)
     (hooks / "post-rewrite").write_text("#!/bin/sh\nexit 0\n")

@@ -12,7 +12,7 @@ import pytest
 from codequery_gitcfg.git import history
 from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git import repo as gitrepo
-from codequery_gitcfg.git.repo import find_worktree
+from codequery_gitcfg.git.repo import worktree_by_gitpython
 
 from support.history import BAD_BATCH, BATCH_LINE, CONFIG, TYPO, TYPO_LINE, short
 from support.history import commit as commit_config
@@ -233,7 +233,7 @@ def test_post_rewrite_of_commits_that_never_touch_the_config_starts_no_python(re
     git(repo, "checkout", "-q", "main")
     other(repo, "m.txt", "main moves on")
     git(repo, "checkout", "-q", "feature")
-    worktree = find_worktree(str(repo), os.environ)
+    worktree = worktree_by_gitpython(str(repo), os.environ)
     assert worktree is not None
     gone = str(tmp_path / "gone" / "python")
     installer.install(worktree, ["post-rewrite"], gone, os.environ, driver=False)

@@ -15,7 +15,7 @@ import pytest
 from codequery_gitcfg.git import hueyhook
 from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git.hooks import HOOKS
-from codequery_gitcfg.git.repo import find_worktree
+from codequery_gitcfg.git.repo import worktree_by_gitpython
 
 from support.hooks import bare_path, cli, install, run_git
 from support.repos import git
@@ -208,7 +208,7 @@ def test_a_gone_python_is_one_line_and_the_chain_still_runs(cq_repo: Path, tmp_p
     python = tmp_path / "python3"
     python.symlink_to(sys.executable)
     foreign(hooks_dir(cq_repo) / "post-commit")
-    worktree = find_worktree(str(cq_repo), os.environ)
+    worktree = worktree_by_gitpython(str(cq_repo), os.environ)
     assert worktree is not None
     assert installer.install(worktree, [], str(python), os.environ, huey=True) == 0
     python.unlink()
@@ -225,7 +225,7 @@ def test_a_gone_python_is_one_line_and_the_chain_still_runs(cq_repo: Path, tmp_p
 def test_a_python_without_codequery_gitcfg_is_one_line(cq_repo: Path, tmp_path: Path) -> None:
     venv.create(tmp_path / "bare", with_pip=False)
     python = tmp_path / "bare" / "bin" / "python"
-    worktree = find_worktree(str(cq_repo), os.environ)
+    worktree = worktree_by_gitpython(str(cq_repo), os.environ)
     assert worktree is not None
     installer.install(worktree, [], str(python), os.environ, huey=True)
     assert commit(cq_repo, "a.py") == (

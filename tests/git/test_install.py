@@ -12,7 +12,7 @@ from typing import Callable, Dict, Tuple
 import pytest
 from codequery_gitcfg.core.migrate import CURRENT_SCHEMA_VERSION, CURRENT_VERSION_NAME
 from codequery_gitcfg.git import install as installer
-from codequery_gitcfg.git.repo import find_worktree
+from codequery_gitcfg.git.repo import worktree_by_gitpython
 
 from support.hooks import CONFIG, cli, commit_skipping_hooks, committed, install, run_git, status
 from support.repos import LEGACY_AUTO, git
@@ -156,7 +156,7 @@ def test_linked_worktree(repo: Path, tmp_path: Path, write_config: Callable[...,
 
 
 def test_dead_interpreter(repo: Path, write_config: Callable[..., Path]) -> None:
-    worktree = find_worktree(str(repo))
+    worktree = worktree_by_gitpython(str(repo))
     assert worktree is not None
     installer.install(worktree, HOOKS, "/gone/venv/bin/python", os.environ)
     (repo / "x.txt").write_text("x\n")
@@ -181,7 +181,7 @@ def test_interpreter_without_the_package(repo: Path, tmp_path: Path, write_confi
     # A virtual environment without the package (not `python -S`: the hook runs site itself).
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
     bare_python = tmp_path / "bare" / "bin" / "python"
-    worktree = find_worktree(str(repo))
+    worktree = worktree_by_gitpython(str(repo))
     assert worktree is not None
     installer.install(worktree, ["pre-commit"], str(bare_python), os.environ)
     write_config(LEGACY_AUTO)

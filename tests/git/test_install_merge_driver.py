@@ -97,9 +97,9 @@ def test_doctor_reports_it(repo: Path) -> None:
 
 def test_with_its_python_gone_git_s_text_merge_still_runs(repo: Path) -> None:
     from codequery_gitcfg.git import install as installer
-    from codequery_gitcfg.git.repo import find_worktree
+    from codequery_gitcfg.git.repo import worktree_by_gitpython
 
-    worktree = find_worktree(str(repo))
+    worktree = worktree_by_gitpython(str(repo))
     assert worktree is not None
     assert installer.install_driver(worktree, "/gone/python", {}) == 0
     lines = ["{\n", '  "dataset_name": "proj",\n', '  "model": "sonnet",\n', '  "processing": {"mode": "auto"}\n',

@@ -16,7 +16,7 @@ from typing import Any, List
 import pytest
 from codequery_gitcfg.git import install as installer
 from codequery_gitcfg.git.hooks import HOOKS
-from codequery_gitcfg.git.repo import find_worktree
+from codequery_gitcfg.git.repo import worktree_by_gitpython
 
 from support.hooks import CONFIG, commit_skipping_hooks, run_git
 from support.repos import git
@@ -59,7 +59,7 @@ def install_counted(repo: Path, tmp_path: Path, huey: bool = False) -> Started:
     wrapper.parent.mkdir(exist_ok=True)
     wrapper.write_text(WRAPPER.format(log=log, python=sys.executable))
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
-    worktree = find_worktree(str(repo), os.environ)
+    worktree = worktree_by_gitpython(str(repo), os.environ)
     assert worktree is not None
     assert installer.install(worktree, list(HOOKS), str(wrapper), os.environ, huey=huey) == 0
     started = Started(log)
@@ -483,7 +483,7 @@ def test_alone_the_huey_hook_starts_no_python_without_a_queue(cq_base: Path, tmp
     wrapper.parent.mkdir()
     wrapper.write_text(WRAPPER.format(log=log, python=sys.executable))
     wrapper.chmod(0o755)
-    worktree = find_worktree(str(cq_base), os.environ)
+    worktree = worktree_by_gitpython(str(cq_base), os.environ)
     assert worktree is not None
     assert installer.install(worktree, ["pre-commit"], str(wrapper), os.environ, huey=True) == 0
     started = Started(log)

@@ -12,7 +12,7 @@ from typing import List
 
 import pytest
 from codequery_gitcfg.git import install as installer
-from codequery_gitcfg.git.repo import find_worktree
+from codequery_gitcfg.git.repo import worktree_by_gitpython
 
 from support.history import BAD_BATCH, BATCH_LINE, CONFIG, commit
 from support.hooks import cli, git_env, install, project_snapshot, run_git
@@ -110,7 +110,7 @@ def test_config_untouched_costs_one_git_call_and_no_python(repo: Path, tmp_path:
     bare = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", str(bare))
     git(repo, "remote", "add", "origin", str(bare))
-    worktree = find_worktree(str(repo), os.environ)
+    worktree = worktree_by_gitpython(str(repo), os.environ)
     assert worktree is not None
     # A Python that does not exist: the push goes through only if the script never needs it.
     assert installer.install(worktree, ["pre-push"], str(tmp_path / "gone" / "python"), os.environ, driver=False) == 0

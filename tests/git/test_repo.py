@@ -4,14 +4,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from codequery_gitcfg.git.repo import discover, find_worktree
+from codequery_gitcfg.git.repo import worktree_by_gitpython, worktree_from_git
 from codequery_gitcfg.store.paths import Worktree
 
 from support.repos import git
 
 
 def _both(start: Path, environ: dict[str, str]) -> tuple[Worktree | None, Worktree | None]:
-    return find_worktree(str(start), environ), discover(str(start), environ)
+    return worktree_by_gitpython(str(start), environ), worktree_from_git(str(start), environ)
 
 def test_plain_repository_and_subfolder(repo: Path) -> None:
     (repo / "a" / "b").mkdir(parents=True)

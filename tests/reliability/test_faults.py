@@ -558,9 +558,9 @@ def _foreign_hooked(tmp_path: Path) -> Tuple[Path, Path]:
 
 def _install_child(root: str, out: str) -> None:
     from codequery_gitcfg.git import install
-    from codequery_gitcfg.git.repo import find_worktree
+    from codequery_gitcfg.git.repo import worktree_by_gitpython
 
-    worktree = find_worktree(root, {})
+    worktree = worktree_by_gitpython(root, {})
     assert worktree is not None
     os.chdir(root)
     with open(out, "w") as f:

@@ -1,4 +1,4 @@
-"""``repo.locate``: the worktree for a new process without GitPython, and without starting
+"""``repo.worktree_of``: the worktree for a new process without GitPython, and without starting
 git at all in the plain layout. Its answer must be git's in every case (issue 13)."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Dict, Optional
 import pytest
 from codequery_gitcfg.core.errors import GitError
 from codequery_gitcfg.git import repo as repo_mod
-from codequery_gitcfg.git.repo import _from_files, discover, find_worktree, locate
+from codequery_gitcfg.git.repo import _from_files, worktree_by_gitpython, worktree_from_git, worktree_of
 from codequery_gitcfg.store.paths import Worktree
 
 from support.repos import git
@@ -22,21 +22,21 @@ def env(**extra: str) -> Dict[str, str]:
 def answers(start: Path, environ: Optional[Dict[str, str]] = None) -> tuple:  # type: ignore[type-arg]
     environ = env() if environ is None else environ
     repo_mod._located.clear()
-    return locate(str(start), environ), discover(str(start), environ), find_worktree(str(start), environ)
+    return worktree_of(str(start), environ), worktree_from_git(str(start), environ), worktree_by_gitpython(str(start), environ)
 
 
 def test_the_plain_layout_is_read_from_the_file_system_and_agrees_with_git(
         repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (repo / "a" / "b").mkdir(parents=True)
     calls = []
-    real = repo_mod.discover
-    monkeypatch.setattr(repo_mod, "discover", lambda *a: calls.append(a) or real(*a))
+    real = repo_mod.worktree_from_git
+    monkeypatch.setattr(repo_mod, "worktree_from_git", lambda *a: calls.append(a) or real(*a))
     expected = Worktree(str(repo.resolve()), str((repo / ".git").resolve()), str((repo / ".git").resolve()))
     for start in (repo, repo / "a" / "b"):
         fast, by_git, by_gitpython = answers(start)
         assert fast == by_git == by_gitpython == expected
-    assert locate(str(repo / "a" / "b" / "missing.json"), env()) == expected
-    assert calls == []  # locate never started git (the comparisons call their own)
+    assert worktree_of(str(repo / "a" / "b" / "missing.json"), env()) == expected
+    assert calls == []  # worktree_of never started git (the comparisons call their own)
 
 
 def test_a_linked_worktree_is_asked_of_git(repo: Path, tmp_path: Path) -> None:
@@ -72,7 +72,7 @@ def test_a_repository_of_another_user_is_git_s_to_refuse(repo: Path) -> None:
     assert _from_files(str(repo), env()) is None
     # git's reason is passed on (issue 12), not taken for "no repository here".
     repo_mod._located.clear()
-    for ask in (locate, discover):
+    for ask in (worktree_of, worktree_from_git):
         with pytest.raises(GitError, match="git refuses this repository: detected dubious ownership"):
             ask(str(repo), env())
 
