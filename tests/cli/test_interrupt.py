@@ -8,6 +8,7 @@ hook, which ends 0 whatever happens).
 """
 from __future__ import annotations
 
+import os
 import re
 import signal
 import subprocess
@@ -25,6 +26,10 @@ pytestmark = [pytest.mark.reliability,
               pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="POSIX signals")]
 
 TRIES = 20
+# CI runs the suite under coverage, which a .pth file starts in every interpreter (and which
+# saves its data at exit): its start-up and its save are not ours to guard, so the children
+# here run untraced.
+UNTRACED = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_START"}
 QUIET = (0, 130, -signal.SIGINT)
 
 # The console script pip writes, saying "ready" once the first line of the CLI's package
@@ -54,7 +59,7 @@ def hook_command(hook: str, *args: str) -> List[str]:
 def assert_quiet(command: List[str], cwd: Path) -> None:
     """``command``, sent SIGINT at TRIES delays over its run from "ready", is never loud."""
     def start() -> Tuple[subprocess.Popen[bytes], float]:
-        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=UNTRACED)
         assert proc.stderr is not None
         assert proc.stderr.readline() == b"ready\n"
         return proc, time.monotonic()
