@@ -63,25 +63,132 @@ def probe_of(folder: str) -> str:
 
 def config_moves(path: str) -> bool:
     """True unless the git config file at ``path`` (if any) plainly leaves the worktree where
-    its .git is: no core.worktree, no core.bare other than false, no include."""
+    its .git is (``plain_config``); anything it cannot read plainly counts as moving it."""
     try:
         with open(path, "rb") as f:
-            text = f.read(_CONFIG_LIMIT + 1).decode("utf-8", "replace").lower()
+            text = f.read(_CONFIG_LIMIT + 1).decode("utf-8", "replace")
     except FileNotFoundError:
         return False
     except OSError:
         return True
-    if len(text) > _CONFIG_LIMIT:
-        return True
-    for line in text.splitlines():
-        words = line.split("=", 1)
-        name = words[0].strip()
-        if name.startswith("[") and "include" in name:
-            return True
-        if name == "worktree" or (name == "bare" and (len(words) < 2 or words[1].strip() not in
-                                                      ("false", "no", "off", "0"))):
-            return True
-    return False
+    return len(text) > _CONFIG_LIMIT or not plain_config(text)
+
+
+_ASCII_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_KEY_CHARS = frozenset(_ASCII_LETTERS + "0123456789-")
+_SECTION_CHARS = _KEY_CHARS | {"."}
+_FALSE = ("false", "no", "off", "0", "")  # git's false words (an empty value is false too)
+_ESCAPES = frozenset('"\\ntb')
+_NO_SECTION, _OTHER = "", "\0"  # before any section header; a section with a subsection
+
+
+def plain_config(text: str) -> bool:
+    """True when the git config ``text`` is in a shape read here exactly as git reads it
+    (git-config(1), "Syntax") and leaves the worktree where its .git is: no core.worktree,
+    core.bare false, no include, a repository format and extensions git 2.x reads as plain.
+
+    The shape: lines of nothing, a comment, a section header alone (``[name]``, ``[name
+    "sub"]``, a comment after it), or ``key`` / ``key = value`` with balanced quotes and
+    git's escapes. Anything else (a key on the header's line, a continuation line, a BOM,
+    control characters, a key before any section) is not read here: False, and git is
+    asked, which then reads the file as it does.
+    """
+    section = _NO_SECTION
+    for raw in text.split("\n"):
+        line = raw[:-1] if raw.endswith("\r") else raw
+        if any(c < " " and c != "\t" for c in line) or "\x7f" in line:
+            return False
+        rest = line.lstrip(" \t")
+        if not rest or rest[0] in "#;":
+            continue
+        if rest[0] == "[":
+            found = _section(rest)
+            if found is None:
+                return False
+            section = found
+            continue
+        end = 0
+        while end < len(rest) and rest[end] in _KEY_CHARS:
+            end += 1
+        key, after = rest[:end].lower(), rest[end:].lstrip(" \t")
+        if not key or key[0] not in _ASCII_LETTERS or section == _NO_SECTION or (after and after[0] != "="):
+            return False
+        value = None if not after else _value(after[1:])
+        if value is False:
+            return False
+        if not _plain_setting(section, key, value):
+            return False
+    return True
+
+
+def _section(rest: str) -> Optional[str]:
+    """The section a header line opens (lowercased; ``_OTHER`` for one with a subsection),
+    or None when the line is not a header alone."""
+    end = 1
+    while end < len(rest) and rest[end] in _SECTION_CHARS:
+        end += 1
+    name = rest[1:end].lower()
+    if not name or "" in name.split(".") or "include" in name:
+        return None
+    found = name
+    if end < len(rest) and rest[end] in " \t":
+        while end < len(rest) and rest[end] in " \t":
+            end += 1
+        if end >= len(rest) or rest[end] != '"':
+            return None
+        end += 1
+        while end < len(rest) and rest[end] != '"':
+            end += 2 if rest[end] == "\\" else 1
+        if end >= len(rest):
+            return None
+        end += 1
+        found = _OTHER
+    after = rest[end + 1:].lstrip(" \t") if end < len(rest) and rest[end] == "]" else None
+    if after is None or (after and after[0] not in "#;"):
+        return None
+    return found if "." not in found else _OTHER
+
+
+def _value(text: str) -> str | bool:
+    """A value as git reads it (quotes and escapes resolved, the comment dropped); True for a
+    value written with quotes (read here only where its text does not matter); False when
+    it is not read here (a continuation line, an unknown escape, an unbalanced quote)."""
+    if not any(c in text for c in '"\\#;'):
+        return text.strip(" \t")
+    out, quoted, i = [], False, 0
+    while i < len(text):
+        c = text[i]
+        if c == "\\":
+            if i + 1 >= len(text) or text[i + 1] not in _ESCAPES:
+                return False
+            i += 2
+            continue
+        if c == '"':
+            quoted = not quoted
+        elif not quoted and c in "#;":
+            break
+        out.append(c)
+        i += 1
+    if quoted:
+        return False
+    return True if '"' in out or "\\" in text[:i] else "".join(out).strip(" \t")
+
+
+def _plain_setting(section: str, key: str, value: str | bool | None) -> bool:
+    """Whether one setting leaves git's plain layout as it is (``value``: see ``_value``;
+    None for a key without ``=``, git's true)."""
+    if section == "core":
+        if key == "worktree":
+            return False
+        if key == "bare":
+            return isinstance(value, str) and value.lower() in _FALSE
+        if key == "repositoryformatversion":
+            return value in ("0", "1")
+    elif section == "extensions":
+        # An extension git does not know makes it refuse the repository; the object format is
+        # read by ``object_format``.
+        return key == "objectformat"
+    return True
 
 
 def plain_layout(probe: str, environ: Mapping[str, str]) -> Optional[Tuple[str, str]]:

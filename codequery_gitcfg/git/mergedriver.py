@@ -39,8 +39,8 @@ SKIP_VAR = "CODEQUERY_GITCFG_SKIP"  # read as git/hooks.py reads it
 # core.env.TRUE_WORDS, without importing the environment overrides a merge never applies
 # (tests/git/test_mergedriver_cost.py checks that they are the same words).
 SKIP_WORDS = frozenset({"true", "1", "yes", "on"})
-# Our temp files' names (store.atomic), which `install` keeps out of `git status`.
-_TMP_PREFIX, _TMP_SUFFIX = ".cqcfg-", ".tmp"
+# Our temp files' names (store.atomic's, which the memo's sweep removes once stale).
+_TMP_PREFIX, _TMP_SUFFIX = memo.TMP_PREFIX, memo.TMP_SUFFIX
 
 
 class _Side(NamedTuple):
@@ -100,7 +100,7 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
     previous = sides[1].doc.data
     if merged.conflicts:
         _replace(ours, with_markers(to_file(merged.config, previous), to_file(merged.theirs_side, previous),
-                                    style, size))
+                                    style, size), environ)
         for conflict in merged.conflicts:
             _say(f"merge conflict in {shown} at {conflict.describe()}")
         _say(f"resolve it (the markers are around that member only), then `git add {shown}`")
@@ -109,7 +109,7 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
     result = to_file(merged.config, previous)
     data = fmt.dump(result, style)
     verdict = judge.judge(result, data.decode("utf-8-sig"))
-    _replace(ours, data)
+    _replace(ours, data, environ)
     if verdict.problems:
         _say(f"merged {shown} key by key, but the result is not valid:")
         for problem in verdict.problems:
@@ -121,12 +121,16 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
     return 0
 
 
-def _replace(path: str, data: bytes) -> None:
+def _replace(path: str, data: bytes, environ: Mapping[str, str]) -> None:
     """Put ``data`` in place of git's %A file, in one rename: a driver killed halfway leaves
     %A as git wrote it, and the registered command's ``git merge-file`` merges that.
 
+    The temp file is written in our folder of the git dir (``_temp_folder``): %A is at the
+    worktree's top, where a temp file a killed driver left would show in ``git status``
+    and go in with ``git add -A``; there, the memo's next write removes it.
+
     Not ``store.atomic.write_atomic``: %A is git's temporary file, read once the driver
-    exits, so nothing needs to reach the disk (no fsync), and a temp name beside it
+    exits, so nothing needs to reach the disk (no fsync), and a temp name of our own
     needs no ``tempfile`` (an import that costs a merge more than the merge itself).
     """
     folder, name = os.path.split(os.path.abspath(path))
@@ -134,7 +138,7 @@ def _replace(path: str, data: bytes) -> None:
         mode = os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    tmp = os.path.join(folder, f"{_TMP_PREFIX}{name}.{os.getpid()}{_TMP_SUFFIX}")
+    tmp = os.path.join(_temp_folder(folder, environ), f"{_TMP_PREFIX}merge-{name}.{os.getpid()}{_TMP_SUFFIX}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(tmp, flags, 0o600)
     try:
@@ -153,6 +157,19 @@ def _replace(path: str, data: bytes) -> None:
         except OSError:
             pass
         raise
+
+
+def _temp_folder(beside: str, environ: Mapping[str, str]) -> str:
+    """Our folder in the git dir of the worktree git runs us in, when it is on the file system
+    of %A's folder (``beside``: a rename cannot leave one); else ``beside`` itself."""
+    git_dir = layout.hook_git_dir(environ)
+    folder = memo.folder_in(os.path.abspath(git_dir)) if git_dir else None
+    try:
+        if folder is not None and os.stat(folder).st_dev == os.stat(beside).st_dev:
+            return folder
+    except OSError:
+        pass
+    return beside
 
 
 def _umask() -> int:

@@ -31,7 +31,9 @@ a post-commit hook can find a blob in ``valid-blobs`` without starting Python.
 
 A memo that is not a regular file of ours, is under other rules, is truncated,
 too long or unreadable is ignored and started again; reads take no lock (a
-line is appended in one write, and a rewrite replaces the whole file).
+line is appended in one write, and a rewrite replaces the whole file). Every write first
+removes the temp files killed writers left in that folder (``sweep``), the merge driver's
+included (it writes its result's temp file there, out of ``git status``).
 
 No ``typing`` at run time: a new process imports this on every commit.
 """
@@ -245,6 +247,45 @@ def remove_hook_rules(path: str) -> None:
         pass
 
 
+# store.atomic's temp names (not imported from there: a hit never writes). A killed writer
+# leaves its temp file behind; one older than this is nobody's any more.
+TMP_PREFIX, TMP_SUFFIX = ".cqcfg-", ".tmp"
+STALE_SECONDS = 60.0
+
+
+def folder_in(git_dir: str) -> Optional[str]:
+    """``<git_dir>/codequery-gitcfg``, made if need be, for a temp file that must never show
+    in ``git status`` (the merge driver's); None when it cannot be made or is no real folder."""
+    folder = os.path.join(git_dir, FOLDER)
+    try:
+        makedirs(folder)
+        return folder if stat.S_ISDIR(os.lstat(folder).st_mode) else None
+    except OSError:
+        return None
+
+
+def sweep(folder: str) -> None:
+    """Remove the temp files of ours (``.cqcfg-*.tmp``) that killed writers left in ``folder``:
+    those older than a minute (a younger one may be a writer at work). Best effort."""
+    try:
+        names = [name for name in os.listdir(folder) if name.startswith(TMP_PREFIX) and name.endswith(TMP_SUFFIX)]
+    except OSError:
+        return
+    if not names:
+        return
+    import time  # noqa: PLC0415 -- only when there is something to look at
+
+    oldest = time.time() - STALE_SECONDS
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            st = os.lstat(path)
+            if stat.S_ISREG(st.st_mode) and st.st_mtime < oldest:
+                os.unlink(path)
+        except OSError:
+            pass
+
+
 def _read_bytes(path: str) -> bytes:
     """The memo's bytes; b"" unless it is a regular file of ours (no symlink) in a real folder."""
     try:
@@ -283,6 +324,7 @@ def remember(path: str, content: str) -> None:
     """Record that ``content`` passed; a memo that cannot be written only costs time."""
     key = rules_key()
     current = _read(path)
+    sweep(os.path.dirname(path))
     try:
         if current.startswith(key + "\n") and current.endswith("\n") and len(current) < LIMIT:
             fd = os.open(path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0))
@@ -329,6 +371,7 @@ def keep(path: str, content: str, value: Mapping[str, Any]) -> None:
     entry = f"{rules_key()}\n{content}\n{_sha256(body).hexdigest()}\n".encode("ascii") + body
     if len(entry) > LIMIT:
         return
+    sweep(os.path.dirname(path))
     try:
         folder = os.path.dirname(path)
         makedirs(folder)
