@@ -22,12 +22,15 @@ huey is an optional extra. This module never imports it at module level, so
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
 import os
 import posixpath
 import re
+import stat
 import sys
 import time
+from collections import Counter
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -64,6 +67,8 @@ __all__ = [
     "HEARTBEAT_MAX_AGE",
     "HUEY_NAME",
     "PID_FILE_NAME",
+    "QUEUE_FILE_NAME",
+    "QUEUE_MAX_BYTES",
     "STATE_DIR_NAME",
     "Action",
     "Dispatch",
@@ -78,6 +83,7 @@ __all__ = [
     "install_heartbeat",
     "last_heartbeat",
     "plan_dispatch",
+    "post_commit_main",
     "record_path",
     "worker_alive",
     "worker_running",
@@ -103,6 +109,12 @@ HEARTBEAT_KEY = "codequery-gitcfg.heartbeat"
 # Huey's scheduler runs periodic tasks once a minute; three missed beats mean
 # the worker is gone (or busy for that long, when it has a single worker).
 HEARTBEAT_MAX_AGE = 180.0
+
+# Code Query's pre-commit hook queues the files of each commit here, in the worktree's .code-query.
+QUEUE_FILE_NAME = "file_queue.json"
+# Some 100,000 of Code Query's records: far above any commit, far below what would hurt to read
+# (a queue linked to /dev/zero, or grown without bound, is refused, not read).
+QUEUE_MAX_BYTES = 16 * 1024 * 1024
 
 # A pid file holds a handful of digits; anything longer is not one of ours.
 _PID_FILE_MAX_BYTES = 64
@@ -203,13 +215,25 @@ def _check_records(records: Sequence[Record]) -> None:
     if isinstance(records, (str, bytes)) or not isinstance(records, Sequence):
         raise TypeError("records must be a sequence of path strings or mappings with a 'filepath'")
     for index, record in enumerate(records):
+        problem = _record_problem(index, record)
+        if problem:
+            raise TypeError(problem)
+
+
+def _record_problem(index: int, record: Any) -> Optional[str]:
+    """What is wrong with record ``index``, or None: the post-commit hook keeps a bad record
+    in the queue, named, where plan_dispatch refuses the whole list."""
+    try:
         path = record_path(record)
-        if not path:
-            raise TypeError(f"record {index} has an empty path: {record!r}")
-        if not isinstance(record, str):
-            commit_hash = record.get("commit_hash")
-            if commit_hash is not None and not isinstance(commit_hash, str):
-                raise TypeError(f"record {index}: commit_hash must be a string, not {commit_hash!r}")
+    except TypeError as exc:
+        return str(exc)
+    if not path:
+        return f"record {index} has an empty path: {record!r}"
+    if not isinstance(record, str):
+        commit_hash = record.get("commit_hash")
+        if commit_hash is not None and not isinstance(commit_hash, str):
+            return f"record {index}: commit_hash must be a string, not {commit_hash!r} ({path!r})"
+    return None
 
 
 def _excluded(path: str, patterns: Sequence[str]) -> bool:
@@ -526,6 +550,260 @@ def _shown(text: str) -> str:
     # File names come from the repository and reasons from the broker: neither
     # may move the cursor or recolour the terminal of the person committing.
     return escape(text)
+
+
+# -- the post-commit hook itself (hooks/huey-post-commit.sh runs this) ----------------------
+
+_QUEUE = posixpath.join(STATE_DIR_NAME, QUEUE_FILE_NAME)  # as messages name it
+_UNTIL_THEN = "until then the hook keeps the queued files"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the lstat must not block the commit
+
+
+class _UnreadableQueueError(Exception):
+    """The queue file is there but is not read: what to say about it."""
+
+
+def post_commit_main(
+    argv: Sequence[str],
+    *,
+    config: Callable[[], Mapping[str, Any]],
+    task: Callable[[], Any],
+    each: bool = False,
+    worker: Optional[bool] = None,
+    stderr: Optional[TextIO] = None,
+) -> int:
+    """Code Query's Huey post-commit hook, run at the worktree's top (README, "Huey").
+
+    Reads ``.code-query/file_queue.json`` (only a regular file of at most
+    ``QUEUE_MAX_BYTES``; anything else is named and left as it is), hands its
+    records to :func:`dispatch` as the effective config says, and rewrites the
+    queue atomically with what was neither queued nor documented: records a
+    task raised for, those a task that fails to load could not take, those
+    left for a worker that is not running, and malformed records, all named in
+    one line. Records Code Query's pre-commit hook adds meanwhile are kept too.
+    Until the queue is rewritten it is never changed, so a hook that is killed
+    leaves every file queued (the next commit hands them off again).
+
+    ``config`` reads the effective config (``codequery_gitcfg.effective_config``, the
+    quick read: a sibling surface, so the hook passes it); ``task`` loads the Huey
+    task (Code Query's ``process_file_documentation`` with ``each=True``, else a
+    batch task); ``worker`` is whether a worker takes the queue (default:
+    :func:`worker_running`). ``argv == ["--check"]``
+    (``install`` and ``doctor``) only loads huey and the task: exit 1 and a
+    line saying what to install when they do not load. Never a traceback: a
+    post-commit hook cannot undo the commit, so it always exits 0.
+    """
+    err = sys.stderr if stderr is None else stderr
+    if list(argv) == ["--check"]:
+        problem = _check_task(task)
+        if problem:
+            print(escape(problem), file=err)
+        return 1 if problem else 0
+    try:
+        _post_commit(config, task, each, worker, err)
+    # Whatever escaped, the queue was not changed: nothing is lost, and the commit stands.
+    except Exception as exc:  # noqa: BLE001
+        print(escape(f"code-query: not documenting this commit: unexpected {_reason(exc)}; {_QUEUE} is left as "
+                     "it was"), file=err)
+    return 0
+
+
+def _install_advice(exc: BaseException) -> Optional[str]:
+    if isinstance(exc, ImportError) and exc.name == "huey":
+        python = sys.executable
+        return (f"install it there: `{python} -m pip install huey` (pipx: `pipx inject codequery-gitcfg huey`); "
+                f"{_UNTIL_THEN}")
+    return None
+
+
+def _check_task(task: Callable[[], Any]) -> Optional[str]:
+    """What keeps this Python from running the hook's task, or None."""
+    python = sys.executable
+    try:
+        import huey  # noqa: F401 -- whether it imports is the question
+    except ImportError as exc:
+        return f"its Python ({python}) cannot import huey ({_reason(exc)}): {_install_advice(exc)}"
+    try:
+        task()
+    # A task module may fail in any way as it is imported (a missing module, a broker at import).
+    except Exception as exc:  # noqa: BLE001
+        advice = _install_advice(exc) or ("run `codequery-gitcfg install --huey-post-commit` from the environment "
+                                          f"Code Query's worker runs in; {_UNTIL_THEN}")
+        return f"its Python ({python}) cannot import the task module (tasks.py at the worktree's top: " \
+               f"{_reason(exc)}): {advice}"
+    return None
+
+
+def _post_commit(load_config: Callable[[], Mapping[str, Any]], task: Callable[[], Any], each: bool,
+                 worker: Optional[bool], err: TextIO) -> None:
+    root = os.getcwd()  # git runs post-commit at the worktree's top
+    try:
+        config = load_config()
+    except (OSError, ValueError) as exc:
+        print(escape(f"code-query: not documenting this commit: {exc}"), file=err)
+        return
+    try:
+        taken = _read_queue(root)
+    except _UnreadableQueueError as exc:
+        print(escape(f"code-query: not documenting this commit: {_QUEUE} {exc}; it is left as it is"), file=err)
+        return
+    if taken is None:
+        return
+    records = taken[1]
+    # A malformed record stays where it is, named; the others go their way.
+    problems = {i: _record_problem(i, r) for i, r in enumerate(records)}
+    valid = [r for i, r in enumerate(records) if problems[i] is None]
+    failures: List[Tuple[Record, str]] = []
+    common = {"dataset_name": config["dataset_name"], "project_root": root}
+    size = config["processing"]["batch_size"]
+
+    def sync(chosen: List[Record]) -> None:
+        # What the worker would have done, here and now; one file failing stops no other.
+        try:
+            wrapper = task()
+        except Exception as exc:  # noqa: BLE001 -- as in _check_task
+            failures.extend((r, _failure(exc)) for r in chosen)
+            return
+        units = [[r] for r in chosen] if each else [chosen[i: i + size] for i in range(0, len(chosen), size)]
+        for unit in units:
+            try:
+                if each:
+                    wrapper.call_local(filepath=record_path(unit[0]), commit_hash=_commit_hash(unit[0]), **common)
+                else:
+                    wrapper.call_local(list(unit), **common)
+            except Exception as exc:  # noqa: BLE001 -- whatever the task raises is that file's failure
+                failures.extend((r, _failure(exc)) for r in unit)
+
+    running = worker_running() if worker is None else worker
+    done = dispatch(config, valid, task=task, sync=sync, worker_running=running, each=each, task_kwargs=common,
+                    stderr=err)
+    why_skipped = done.reason or "no worker is running"
+    left = Counter(_key(r) for r, _ in failures) + Counter(_key(r) for r in done.skipped)
+    reasons = {_key(r): why for r, why in failures}
+    stay: List[Any] = []
+    said: List[Tuple[str, str]] = []  # (name, reason), in the queue's order
+    for index, record in enumerate(records):
+        problem = problems[index]
+        if problem is not None:
+            stay.append(record)
+            # Its problem names the record; "record N" (as in the file's "files" list, from 0) once.
+            said.append((f"record {index}", problem.removeprefix(f"record {index}: ").removeprefix(f"record {index} ")))
+        elif left[_key(record)] > 0:
+            left[_key(record)] -= 1
+            stay.append(record)
+            said.append((record_path(record), reasons.get(_key(record), why_skipped)))
+    if said:
+        print(f"code-query: {len(said)} record(s) stay in {_QUEUE} for the next commit: {_grouped(said)}", file=err)
+    _settle(root, taken, stay, err)
+
+
+def _failure(exc: BaseException) -> str:
+    advice = _install_advice(exc)
+    return f"{_reason(exc)}; {advice}" if advice else _reason(exc)
+
+
+def _key(record: Any) -> str:
+    # Records come from JSON: equal records are the same text, whichever object holds them.
+    return json.dumps(record, sort_keys=True)
+
+
+def _grouped(said: Sequence[Tuple[str, str]]) -> str:
+    """Names sharing a reason together, ``_MAX_NAMES_SHOWN`` at most, all escaped: one line."""
+    groups: Dict[str, List[str]] = {}
+    for name, why in said[:_MAX_NAMES_SHOWN]:
+        groups.setdefault(why, []).append(name)
+    shown = "; ".join(f"{', '.join(_shown(n) for n in names)} ({_shown(why)})" for why, names in groups.items())
+    more = len(said) - _MAX_NAMES_SHOWN
+    return shown + (f"; and {more} more" if more > 0 else "")
+
+
+def _read_queue(root: str) -> Optional[Tuple[Dict[str, Any], List[Any]]]:
+    """(the queue's object, its records); None when there is no queue. Only a regular file
+    in a real folder is read (lstat: no symlink followed), never past ``QUEUE_MAX_BYTES``."""
+    folder = os.path.join(root, STATE_DIR_NAME)
+    path = os.path.join(folder, QUEUE_FILE_NAME)
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            raise _UnreadableQueueError(f"is not read: {STATE_DIR_NAME} is not a folder (a symlink or a file)")
+        before = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _UnreadableQueueError(f"cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(before.st_mode):
+        raise _UnreadableQueueError("is not a regular file (a symlink, a device or a FIFO) and is not read")
+    if before.st_size > QUEUE_MAX_BYTES:
+        raise _UnreadableQueueError(f"is larger than {QUEUE_MAX_BYTES} bytes (16 MiB) and is not read")
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _UnreadableQueueError(f"cannot be read ({exc.strerror})") from None
+    try:
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino) or not stat.S_ISREG(now.st_mode):
+            raise _UnreadableQueueError("was replaced while it was read")
+        raw = _read_at_most(fd, QUEUE_MAX_BYTES + 1)
+    finally:
+        os.close(fd)
+    if len(raw) > QUEUE_MAX_BYTES:  # it grew after the lstat
+        raise _UnreadableQueueError(f"is larger than {QUEUE_MAX_BYTES} bytes (16 MiB) and is not read")
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    # RecursionError: JSON nested thousands deep.
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _UnreadableQueueError(f"is not JSON ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("files", []), list):
+        raise _UnreadableQueueError('is not Code Query\'s queue (an object with a "files" list)')
+    return data, list(data.get("files", []))
+
+
+def _read_at_most(fd: int, limit: int) -> bytes:
+    chunks: List[bytes] = []
+    while limit > 0:
+        chunk = os.read(fd, min(limit, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        limit -= len(chunk)
+    return b"".join(chunks)
+
+
+def _settle(root: str, taken: Tuple[Dict[str, Any], List[Any]], stay: List[Any], err: TextIO) -> None:
+    """Leave in the queue ``stay`` and whatever was queued since it was read; remove it when
+    nothing is left (so the next commit does not even start Python)."""
+    from .store.atomic import write_atomic  # only when the queue changes
+
+    path = os.path.join(root, STATE_DIR_NAME, QUEUE_FILE_NAME)
+    try:
+        now = _read_queue(root)
+    except _UnreadableQueueError as exc:
+        print(escape(f"code-query: {_QUEUE} changed while this hook ran and {exc}; it is left as it is (the files "
+                     "handed off above may be handed off again)"), file=err)
+        return
+    data, added = taken[0], []
+    if now is not None:
+        # Code Query's pre-commit hook appends: what was not there when this hook read it is new.
+        seen = Counter(_key(r) for r in taken[1])
+        for record in now[1]:
+            if seen[_key(record)] > 0:
+                seen[_key(record)] -= 1
+            else:
+                added.append(record)
+        data = now[0]
+    remaining = stay + added
+    try:
+        if remaining:
+            write_atomic(path, (json.dumps({**data, "files": remaining}) + "\n").encode("utf-8"))
+        elif now is not None:
+            os.remove(path)
+    except FileNotFoundError:
+        pass  # taken by someone else in the meantime, with nothing of ours to keep
+    except OSError as exc:
+        print(escape(f"code-query: could not update {_QUEUE} ({exc.strerror}): it still lists every file of this "
+                     "commit (those handed off above may be handed off again)"), file=err)
 
 
 def worker_running(

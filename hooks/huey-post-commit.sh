@@ -29,33 +29,14 @@ if [ -x "$here/post-commit.codequery-gitcfg-huey.orig" ]; then
 fi
 exit 0
 '''
-import json, os, sys
+import os, sys
 try:
     from codequery_gitcfg import effective_config
-    from codequery_gitcfg.huey_bridge import dispatch, worker_running
+    from codequery_gitcfg.huey_bridge import post_commit_main
 except ImportError as exc:
     sys.exit(f"code-query: not documenting this commit: {exc} ({sys.executable}); run 'codequery-gitcfg "
              "install --huey-post-commit' again from Code Query's environment")
 sys.path.insert(0, os.getcwd())          # hooks run at the worktree root, where tasks.py is
-
-try:
-    config = effective_config()          # file + defaults + CODEQUERY_* overrides, never written
-except (OSError, ValueError) as exc:
-    sys.exit(print(f"code-query: not documenting this commit: {exc}", file=sys.stderr))
-
-queue = os.path.join(".code-query", "file_queue.json")
-snapshot = f"{queue}.{os.getpid()}"
-try:
-    os.replace(queue, snapshot)          # take the queue atomically, as Code Query's handler does
-    with open(snapshot, encoding="utf-8") as f:
-        records = json.load(f).get("files", [])
-except FileNotFoundError:
-    sys.exit(0)
-except (OSError, ValueError, AttributeError) as exc:
-    sys.exit(print(f"code-query: cannot read the queue: {exc}", file=sys.stderr))
-os.remove(snapshot)
-
-common = {"dataset_name": config["dataset_name"], "project_root": os.getcwd()}
 
 
 def task():
@@ -63,11 +44,7 @@ def task():
     return process_file_documentation
 
 
-def sync(records):                       # what the worker would have done, here and now
-    for record in records:
-        task().call_local(filepath=record["filepath"], commit_hash=record.get("commit_hash") or "HEAD",
-                          **common)
-
-
-dispatch(config, records, task=task, each=True, task_kwargs=common, sync=sync,
-         worker_running=worker_running())
+# The queue's files go to the worker or are documented here, as the effective config says (the
+# file, defaults, CODEQUERY_* overrides); whatever fails stays queued, named in one line.
+# `--check` (install, doctor): do huey and tasks import?
+sys.exit(post_commit_main(sys.argv[1:], config=effective_config, task=task, each=True))

@@ -5,7 +5,9 @@ difference of value and never one of shape. Objects merge recursively; lists
 and scalars are values; a missing key is a value of its own (a deletion is a
 change). A member changed on one side only is taken from that side, changed
 identically on both it is taken once, and changed differently it is a
-conflict: the result then holds ours' side, and the conflict says both.
+conflict: the result then holds ours' side, and the conflict says both. The
+same merge with theirs' side of each conflict comes with it (the markers, a
+favoured side); with base's side, on request (``base_side``: diff3's markers).
 """
 from __future__ import annotations
 
@@ -90,35 +92,51 @@ def _keys(ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> List[str]:
     return order
 
 
-def _merge(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any],
-           where: Tuple[str, ...], conflicts: List[Conflict]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def _merge(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any], where: Tuple[str, ...],
+           conflicts: List[Conflict], keep_base: bool) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]:
     out: Dict[str, Any] = {}
     alt: Dict[str, Any] = {}  # the same, with theirs' side of each conflict
+    was: Dict[str, Any] = {}  # with ``keep_base``, the same with base's side of each member both changed
     for key in _keys(ours, theirs):
         b, o, t = base.get(key, MISSING), ours.get(key, MISSING), theirs.get(key, MISSING)
         if same(o, t) or same(t, b):
-            chosen = other = o
+            chosen = other = before = o
         elif same(o, b):
-            chosen = other = t
+            chosen = other = before = t
         elif isinstance(o, dict) and isinstance(t, dict):
             # Both changed this object: merge its members (a base that was no object had none).
-            out[key], alt[key] = _merge(b if isinstance(b, dict) else {}, o, t, (*where, key), conflicts)
+            out[key], alt[key], inner = _merge(b if isinstance(b, dict) else {}, o, t, (*where, key), conflicts,
+                                               keep_base)
+            # A base that was no object is what both sides replaced, as a whole.
+            if keep_base and isinstance(b, dict):
+                was[key] = inner
+            elif keep_base and b is not MISSING:
+                was[key] = copy_json(b)
             continue
         else:
             conflicts.append(Conflict((*where, key), copy_json(o), copy_json(t)))
-            chosen, other = o, t
+            chosen, other, before = o, t, b
         if chosen is not MISSING:
             out[key] = copy_json(chosen)
         if other is not MISSING:
             alt[key] = copy_json(other)
-    return out, alt
+        if keep_base and before is not MISSING:
+            was[key] = copy_json(before)
+    return out, alt, was
 
 
 def merge3(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Merged:
     """Merge ``ours`` and ``theirs``, both descended from ``base``; never mutates its inputs."""
     conflicts: List[Conflict] = []
-    config, theirs_side = _merge(base, ours, theirs, (), conflicts)
+    config, theirs_side, _ = _merge(base, ours, theirs, (), conflicts, keep_base=False)
     return Merged(config, conflicts, theirs_side)
 
 
-__all__ = ["Conflict", "MISSING", "Merged", "merge3", "same", "show"]
+def base_side(base: Mapping[str, Any], ours: Mapping[str, Any], theirs: Mapping[str, Any]) -> Dict[str, Any]:
+    """``merge3``'s result with base's side of each member both sides changed, in the same key
+    order: a conflict's base value, and base's whole value where both sides made an object of
+    what was none (what diff3's base section shows). Asked for apart, by a conflict only."""
+    return _merge(base, ours, theirs, (), [], keep_base=True)[2]
+
+
+__all__ = ["Conflict", "MISSING", "Merged", "base_side", "merge3", "same", "show"]

@@ -288,11 +288,11 @@ def examine(worktree: Worktree, python: str, environ: Mapping[str, str]) -> Repo
         advice = reader_advice(hook, found.chained if found.state == "ours" else found.path)
         if advice:
             report.lines.append(f"  {'':<{width}} note {advice}")
-    huey = hueyhook.judge(inspect(hooks_dir, "post-commit"))
+    huey = hueyhook.judge(inspect(hooks_dir, "post-commit"), worktree.root)
     if huey is not None:
         if not huey[0]:
             report.fixes.append(("", Problem("", f"huey hook: {huey[1]}")))
-        report.lines.append(f"  {'huey hook':<{width}} {'ok ' if huey[0] else 'FIX'} {huey[1]}")
+        report.lines.append(f"  {'huey hook':<{width}} {'ok ' if huey[0] else 'FIX'} {escape(huey[1])}")
     healthy, said = judge_driver(driver_state(worktree, environ), _framework(environ))
     report.facts["merge_driver"] = {"ok": healthy, "message": said}
     if not healthy:

@@ -31,6 +31,8 @@ _MARKER = re.compile(rb"^# codequery-gitcfg-managed: hook=huey-post-commit versi
 _PYTHON = re.compile(rb"^python=(.*)$", re.MULTILINE)
 _HEAD = 64 * 1024
 _FIX = "run `codequery-gitcfg install`"
+# Importing Code Query's task module opens its queue; a broker that never answers must not hang install.
+_CHECK_SECONDS = 60
 
 
 def render(python: str) -> bytes:
@@ -96,26 +98,59 @@ def uninstall(post_commit: HookFile) -> List[str]:
     return done
 
 
-def judge(post_commit: HookFile) -> Optional[Tuple[bool, str]]:
+def _python(head: bytes) -> Optional[str]:
+    line = _PYTHON.search(head)
+    try:
+        words = shlex.split(line.group(1).decode("utf-8", "surrogateescape")) if line else []
+    except ValueError:  # an edited line with unbalanced quotes
+        words = []
+    return words[0] if words else None
+
+
+def check(post_commit: HookFile, root: str) -> Optional[str]:
+    """What keeps the hook's Python from running its task (huey, the worktree's task module),
+    or None. Asked of the hook itself (``--check``: it imports them as a commit would, and
+    touches no queue), only when it is this version's script: an older one would take the queue."""
+    import subprocess  # noqa: PLC0415 -- install and doctor only
+
+    path = where(post_commit)
+    head = _head(path) if path else b""
+    python = _python(head)
+    if path is None or python is None or head != render(python):
+        return None
+    try:
+        proc = subprocess.run([python, "-I", path, "--check"], cwd=root, stdin=subprocess.DEVNULL,
+                              capture_output=True, check=False, timeout=_CHECK_SECONDS)
+    except subprocess.TimeoutExpired:
+        return f"its Python ({python}) did not load the hook's task within {_CHECK_SECONDS} s (a task module that " \
+               "waits for a broker as it is imported?)"
+    except OSError as exc:
+        return f"its Python ({python}) cannot run: {exc.strerror}"
+    if proc.returncode == 0:
+        return None
+    said = [line for line in proc.stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    # One line, the hook's own; an interpreter that dies without one is named by its status.
+    return said[-1].removeprefix("code-query: ") if said else f"its Python ({python}) exited with {proc.returncode}"
+
+
+def judge(post_commit: HookFile, root: str) -> Optional[Tuple[bool, str]]:
     """(healthy, what to say) for doctor; None when it is not installed."""
     path = where(post_commit)
     if path is None:
         return None
     head = _head(path)
-    marker, line = _MARKER.search(head), _PYTHON.search(head)
-    try:
-        words = shlex.split(line.group(1).decode("utf-8", "surrogateescape")) if line else []
-    except ValueError:  # an edited line with unbalanced quotes
-        words = []
-    python = words[0] if words else None
+    marker, python = _MARKER.search(head), _python(head)
     if python is None or not os.access(python, os.X_OK):
         return False, f"installed, but its Python is gone ({python}): {_FIX}"
     if head != render(python):
         version = marker.group(1).decode("ascii", "replace") if marker else "?"
         return False, f"installed, but outdated (written by codequery-gitcfg {version}): {_FIX}"
+    problem = check(post_commit, root)
+    if problem is not None:
+        return False, problem
     after = ", after our post-commit hook" if path == post_commit.chained else ""
     then = f", then the hook it replaced ({CHAINED})" if os.path.lexists(_kept(post_commit)) else ""
     return True, f"current; runs {python}{after}{then}"
 
 
-__all__ = ["CHAINED", "NAME", "TEMPLATE", "install", "judge", "render", "uninstall", "where"]
+__all__ = ["CHAINED", "NAME", "TEMPLATE", "check", "install", "judge", "render", "uninstall", "where"]

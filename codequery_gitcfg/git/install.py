@@ -172,6 +172,12 @@ def install(worktree: Worktree, hook_types: Sequence[str], python: str, environ:
         done, said = hueyhook.install(post_commit, python)
         print(escape(said))
         status = status if done else 1
+        # Written even so, as `pre-commit install` writes hooks whose environment is not ready:
+        # the hook keeps the queue until that Python can run the task, and nothing needs
+        # installing again once it can.
+        problem = hueyhook.check(inspect(hooks_dir, "post-commit"), worktree.root) if done else None
+        if problem is not None:
+            print(escape(f"    warning: {problem}"))
     if driver:
         status = install_driver(worktree, python, environ) or status
     print(f"the hooks run {escape(python)}")

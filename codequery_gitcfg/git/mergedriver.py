@@ -9,6 +9,11 @@ differently gets git-style markers around that member only, and the exit status
 is 1, as git expects of a conflict. A side we cannot read (markers, not JSON, a
 newer schema) is left to ``git merge-file``: never worse than git itself.
 
+git hands a driver neither ``-X ours`` / ``-X theirs`` nor the conflict style, so the
+favour is ``CODEQUERY_GITCFG_FAVOR`` (each conflicting member, or ``git merge-file``'s
+conflicting lines, take that side), and ``merge.conflictStyle`` is asked of git on a
+conflict only: diff3 and zdiff3 markers get base's section as git's own would.
+
 A valid result's blob id (``memo.blob_id``, as git will store it) goes into the
 memo of valid blobs, so the commit git then makes of it (each commit of a
 cherry-pick range, a revert, a rebase) is known to the post-commit hook's shell.
@@ -23,12 +28,12 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict, List, Mapping, NamedTuple, Sequence
+from typing import Any, Dict, List, Mapping, NamedTuple, Sequence, Tuple
 
 from ..core import fmt, judge
 from ..core.document import CONFIG_PATH, Document
-from ..core.errors import ConfigError, Problem
-from ..core.merge3 import merge3
+from ..core.errors import ConfigError, GitError, Problem, escape
+from ..core.merge3 import base_side, merge3
 from ..core.migrate import detect_version, kept_aliases, legacy_markers, migrate, to_file
 from ..store import files, memo
 from . import layout
@@ -39,6 +44,9 @@ SKIP_VAR = "CODEQUERY_GITCFG_SKIP"  # read as git/hooks.py reads it
 # core.env.TRUE_WORDS, without importing the environment overrides a merge never applies
 # (tests/git/test_mergedriver_cost.py checks that they are the same words).
 SKIP_WORDS = frozenset({"true", "1", "yes", "on"})
+FAVOR_VAR = "CODEQUERY_GITCFG_FAVOR"  # ours | theirs: git's -X, which git passes to no driver
+FAVOURS = ("ours", "theirs")
+DIFF3_STYLES = ("diff3", "zdiff3")  # merge.conflictStyle values with a base section
 # Our temp files' names (store.atomic's, which the memo's sweep removes once stale).
 _TMP_PREFIX, _TMP_SUFFIX = memo.TMP_PREFIX, memo.TMP_SUFFIX
 
@@ -84,8 +92,9 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
         raise ConfigError(f"marker size must be a number, not {args[3]!r}") from None
     label = args[4] if len(args) > 4 else CONFIG_PATH
     shown = label if label.isprintable() else repr(label)
+    favour = _favour(environ)
     if not by_keys:
-        return text_merge(base, ours, theirs, size, environ)
+        return text_merge(base, ours, theirs, size, environ, favour)
     try:
         sides = [_read(path, f"{shown} ({name})", name == "base")
                  for path, name in ((base, "base"), (ours, "ours"), (theirs, "theirs"))]
@@ -94,19 +103,26 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
         _say(f"cannot merge {shown} key by key; git merge-file merges its text instead:")
         for problem in problems[:3]:
             print(f"  {problem.render(exc.filename if isinstance(exc, ConfigError) else None)}", file=sys.stderr)
-        return text_merge(base, ours, theirs, size, environ)
-    merged = merge3(sides[0].config, sides[1].config, sides[2].config)
+        code = text_merge(base, ours, theirs, size, environ, favour)
+        if code:
+            _say_way_out(shown)
+        return code
+    configs = [side.config for side in sides]
+    merged = merge3(*configs)
     style = sides[1].doc.style
     previous = sides[1].doc.data
-    if merged.conflicts:
+    if merged.conflicts and favour is None:
+        conflict_style = _conflict_style(environ)
+        was = to_file(base_side(*configs), previous) if conflict_style in DIFF3_STYLES else None
         _replace(ours, with_markers(to_file(merged.config, previous), to_file(merged.theirs_side, previous),
-                                    style, size), environ)
+                                    style, size, was, zealous=conflict_style == "zdiff3"), environ)
         for conflict in merged.conflicts:
             _say(f"merge conflict in {shown} at {conflict.describe()}")
         _say(f"resolve it (the markers are around that member only), then `git add {shown}`")
+        _say_way_out(shown)
         return 1
     # The legacy keys ours kept for Code Query's readers stay, equal to their merged twins.
-    result = to_file(merged.config, previous)
+    result = to_file(merged.theirs_side if favour == "theirs" else merged.config, previous)
     data = fmt.dump(result, style)
     verdict = judge.judge(result, data.decode("utf-8-sig"))
     _replace(ours, data, environ)
@@ -119,6 +135,38 @@ def merge_driver(args: Sequence[str], environ: Mapping[str, str], by_keys: bool 
     if not verdict.pending:
         _remember(data, environ)
     return 0
+
+
+def _favour(environ: Mapping[str, str]) -> str | None:
+    """The side ``CODEQUERY_GITCFG_FAVOR`` gives each conflict (git's ``-X ours`` / ``-X theirs``);
+    None when unset, and for any other word, said once: a typo merges as without it."""
+    value = environ.get(FAVOR_VAR, "")
+    word = value.strip().lower()
+    if word in FAVOURS:
+        return word
+    if word:
+        _say(f"{FAVOR_VAR}='{escape(value)}' is neither ours nor theirs; ignored")
+    return None
+
+
+def _say_way_out(shown: str) -> None:
+    # git's -X never reaches a driver: taking one side is merging again with the favour.
+    _say("or merge it again with one side of each conflict (git passes -X ours/theirs to no merge driver):")
+    for side in reversed(FAVOURS):
+        print(f"  {FAVOR_VAR}={side} git checkout -m -- {shown}", file=sys.stderr)
+
+
+def _conflict_style(environ: Mapping[str, str]) -> str:
+    """git's ``merge.conflictStyle`` (merge, diff3 or zdiff3), asked of git: it reads every
+    config file, include and ``git -c`` as git does. Only a conflict asks (a clean merge
+    starts no git); where git cannot answer, git's default, merge."""
+    from . import repo  # noqa: PLC0415 -- the git layer, for conflicts only
+
+    try:
+        proc = repo.run_git(["config", "--get", "merge.conflictStyle"], environ=environ, check=False)
+    except GitError:
+        return "merge"
+    return proc.stdout.decode("utf-8", "replace").strip() if proc.returncode == 0 else "merge"
 
 
 def _replace(path: str, data: bytes, environ: Mapping[str, str]) -> None:
@@ -190,25 +238,85 @@ def _remember(data: bytes, environ: Mapping[str, str]) -> None:
     memo.remember(memo.path_in(os.path.abspath(git_dir), memo.BLOBS), memo.blob_id(data, object_format))
 
 
-def with_markers(ours_side: Mapping[str, Any], theirs_side: Mapping[str, Any], style: fmt.Style, size: int) -> bytes:
-    """The two sides of a merge, written out, with git-style markers around the lines that differ."""
+def with_markers(ours_side: Mapping[str, Any], theirs_side: Mapping[str, Any], style: fmt.Style, size: int,
+                 base_side: Mapping[str, Any] | None = None, zealous: bool = False) -> bytes:
+    """The two sides of a merge, written out, with git-style markers around the lines that differ.
+
+    With ``base_side`` (the same merge with base's side of each conflict), diff3's markers: each
+    conflict also shows base's lines, between ``|||||||`` and ``=======``, and spans what either
+    side changed from base, as git's diff3 does; ``zealous`` (zdiff3) then moves the lines both
+    sides share at either end of a conflict out of it.
+    """
     import difflib  # noqa: PLC0415 -- conflicts only
 
-    ours = fmt.dump(ours_side, style).decode("utf-8-sig").splitlines(keepends=True)
-    theirs = fmt.dump(theirs_side, style).decode("utf-8-sig").splitlines(keepends=True)
+    ours, theirs = _lines(ours_side, style), _lines(theirs_side, style)
     nl = style.newline
     out: List[str] = []
-    matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal":
-            out += ours[i1:i2]
+    if base_side is None:
+        matcher = difflib.SequenceMatcher(None, ours, theirs, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            out += ours[i1:i2] if tag == "equal" else _conflict(ours[i1:i2], None, theirs[j1:j2], size, nl)
+        return _encoded(out, style)
+    for mine, was, other in _chunks(ours, _lines(base_side, style), theirs):
+        if mine == other:
+            out += mine
             continue
-        out.append("<" * size + " ours" + nl)
-        out += _ended(ours[i1:i2], nl)
-        out.append("=" * size + nl)
-        out += _ended(theirs[j1:j2], nl)
-        out.append(">" * size + " theirs" + nl)
-    return (("\ufeff" if style.bom else "") + "".join(out)).encode("utf-8")
+        head = tail = 0
+        if zealous:
+            while head < min(len(mine), len(other)) and mine[head] == other[head]:
+                head += 1
+            while tail < min(len(mine), len(other)) - head and mine[-1 - tail] == other[-1 - tail]:
+                tail += 1
+        out += mine[:head]
+        out += _conflict(mine[head:len(mine) - tail], was, other[head:len(other) - tail], size, nl)
+        out += mine[len(mine) - tail:]
+    return _encoded(out, style)
+
+
+def _lines(side: Mapping[str, Any], style: fmt.Style) -> List[str]:
+    return fmt.dump(side, style).decode("utf-8-sig").splitlines(keepends=True)
+
+
+def _encoded(lines: List[str], style: fmt.Style) -> bytes:
+    return (("\ufeff" if style.bom else "") + "".join(lines)).encode("utf-8")
+
+
+def _conflict(ours: List[str], base: List[str] | None, theirs: List[str], size: int, nl: str) -> List[str]:
+    """One conflict in git's markers; ``base`` (diff3) gets its own section."""
+    out = ["<" * size + " ours" + nl, *_ended(ours, nl)]
+    if base is not None:
+        out += ["|" * size + " base" + nl, *_ended(base, nl)]
+    return [*out, "=" * size + nl, *_ended(theirs, nl), ">" * size + " theirs" + nl]
+
+
+def _chunks(ours: List[str], base: List[str], theirs: List[str]) -> List[Tuple[List[str], List[str], List[str]]]:
+    """diff3's chunks of three texts: (ours, base, theirs) line lists, which are one line of
+    each where all three agree (a base line both diffs keep, in step), and between those
+    whatever either side changed from base. Unlike diff3, a chunk is never merged line by
+    line: the texts differ only at members the key merge found in conflict, and a list
+    edited on both sides stays a conflict even where its lines would merge."""
+    import difflib  # noqa: PLC0415 -- conflicts only
+
+    def kept(side: List[str]) -> Dict[int, int]:
+        found: Dict[int, int] = {}
+        for a, b, n in difflib.SequenceMatcher(None, base, side, autojunk=False).get_matching_blocks():
+            found.update((a + k, b + k) for k in range(n))
+        return found
+
+    in_ours, in_theirs = kept(ours), kept(theirs)
+    chunks: List[Tuple[List[str], List[str], List[str]]] = []
+    b0 = o0 = t0 = 0
+    for b1, line in enumerate(base):
+        o1, t1 = in_ours.get(b1), in_theirs.get(b1)
+        if o1 is None or t1 is None:
+            continue
+        if (b1, o1, t1) != (b0, o0, t0):
+            chunks.append((ours[o0:o1], base[b0:b1], theirs[t0:t1]))
+        chunks.append(([line], [line], [line]))
+        b0, o0, t0 = b1 + 1, o1 + 1, t1 + 1
+    if (b0, o0, t0) != (len(base), len(ours), len(theirs)):
+        chunks.append((ours[o0:], base[b0:], theirs[t0:]))
+    return chunks
 
 
 def _ended(lines: List[str], nl: str) -> List[str]:
@@ -218,12 +326,16 @@ def _ended(lines: List[str], nl: str) -> List[str]:
     return [*lines[:-1], lines[-1] + nl]
 
 
-def text_merge(base: str, ours: str, theirs: str, size: int, environ: Mapping[str, str]) -> int:
-    """git's own line merge, in place into ``ours``: what git does without this driver."""
+def text_merge(base: str, ours: str, theirs: str, size: int, environ: Mapping[str, str],
+               favour: str | None = None) -> int:
+    """git's own line merge, in place into ``ours``: what git does without this driver, and
+    with ``favour`` what ``-X ours`` / ``-X theirs`` does. ``merge.conflictStyle`` needs no
+    option: ``git merge-file`` reads it from git's config, as git's merge does."""
     from . import repo  # noqa: PLC0415 -- the git layer, for the sides we cannot merge by keys
 
+    chosen = [f"--{favour}"] if favour else []
     proc = repo.run_git(["merge-file", "-L", "ours", "-L", "base", "-L", "theirs", f"--marker-size={size}",
-                         "--", ours, base, theirs], environ=environ, check=False)
+                         *chosen, "--", ours, base, theirs], environ=environ, check=False)
     if proc.returncode == 0:
         return 0
     if proc.returncode >= 128 or proc.returncode < 0:
@@ -232,4 +344,4 @@ def text_merge(base: str, ours: str, theirs: str, size: int, environ: Mapping[st
     return 1
 
 
-__all__ = ["DEFAULT_MARKER_SIZE", "NAME", "SKIP_VAR", "merge_driver", "run", "text_merge", "with_markers"]
+__all__ = ["DEFAULT_MARKER_SIZE", "FAVOR_VAR", "NAME", "SKIP_VAR", "merge_driver", "run", "text_merge", "with_markers"]

@@ -142,7 +142,7 @@ def auto_repo(repo: Path) -> Path:
 def test_readme_hook_is_the_one_under_test() -> None:
     hook = readme_hook()
     assert f"\npython={shlex.quote(sys.executable)}\n" in hook
-    assert "dispatch(config, records" in hook
+    assert "post_commit_main(sys.argv[1:], config=effective_config, task=task, each=True)" in hook
 
 
 def test_commit_enqueues_code_query_records_for_the_file_task(auto_repo: Path) -> None:
@@ -215,7 +215,12 @@ def test_redis_down_without_fallback_names_the_files(repo: Path) -> None:
     pytest.importorskip("redis", reason="the redis client is not installed (pip install redis)")
     _setup(repo, {"dataset_name": "proj", "processing": {"mode": "auto", "fallback_to_sync": False}})
     err = _commit(repo, ["a.py", "b.py"], env={"CQ_REDIS_PORT": str(huey_helpers.refused_port())})
-    assert err.endswith(") and processing.fallback_to_sync is disabled.\nnot processed: a.py, b.py\n")
+    assert ") and processing.fallback_to_sync is disabled.\nnot processed: a.py, b.py\n" in err
+    # Neither queued nor documented: they stay in the queue for the next commit (README, "Huey").
+    assert err.splitlines()[-1].startswith(
+        "code-query: 2 record(s) stay in .code-query/file_queue.json for the next commit: a.py, b.py (ConnectionError: ")
+    assert [r["filepath"] for r in json.loads((repo / ".code-query" / "file_queue.json").read_text())["files"]] == [
+        "a.py", "b.py"]
     assert _documented(repo) == []
 
 

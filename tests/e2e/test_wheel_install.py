@@ -51,6 +51,10 @@ def test_wheel_installs_working_hooks(repo: Path, tmp_path: Path, write_config: 
     out = run(script, "install", "--huey-post-commit", cwd=repo)
     assert "pre-commit: installed" in out
     assert "huey post-commit: installed" in out
+    # The wheel does not bring huey (an extra): the hook is written, with what to install
+    # (README, "Huey: the post-commit hook"), and doctor reports it until it is there.
+    assert f"cannot import huey (ModuleNotFoundError: No module named 'huey'): install it there: `{python} -m pip " \
+           "install huey`" in out
     assert f"python='{python}'" in (repo / ".git" / "hooks" / "pre-commit").read_text()
     # The Huey hook runs the wheel's Python too (its path has a space): a stand-in for
     # Code Query's task module records the synchronous (manual mode) call.
@@ -69,7 +73,11 @@ def test_wheel_installs_working_hooks(repo: Path, tmp_path: Path, write_config: 
     assert proc.stderr.endswith("\ndocumented tasks.py\n")  # git sends a hook's stdout to stderr
     assert json.loads(git(repo, "show", f"HEAD:{CONFIG}").stdout)["schema_version"] == CURRENT_SCHEMA_VERSION
     assert status(repo) == ""
-    assert "doctor: all good" in run(script, "doctor", cwd=repo)
+    doctor = subprocess.run([str(script), "doctor"], cwd=repo, capture_output=True, text=True,
+                            env={**os.environ, **git_env()})
+    assert doctor.returncode == 1
+    assert "\n  huey hook        FIX its Python (" in doctor.stdout and "cannot import huey" in doctor.stdout
+    assert "doctor: 1 thing to fix" in doctor.stdout
 
 
 def test_sdist_runs_its_own_tests(tmp_path: Path) -> None:

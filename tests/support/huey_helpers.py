@@ -124,3 +124,20 @@ def redis_server() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
         yield port, proc
     finally:
         stop(proc)
+
+
+def python_without_huey(folder: Path) -> Path:
+    """A virtual environment with every package of this one but huey (a plain `pipx install` of
+    the wheel): its site-packages links to this environment's entries, huey's left out."""
+    import site
+    import venv
+
+    venv.create(folder, with_pip=False, symlinks=True)
+    python = folder / ("Scripts" if os.name == "nt" else "bin") / "python"
+    target = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                 capture_output=True, text=True, check=True).stdout.strip())
+    source = Path(next(p for p in site.getsitepackages() if (Path(p) / "huey").is_dir()))
+    for entry in source.iterdir():
+        if not entry.name.lower().startswith("huey"):
+            (target / entry.name).symlink_to(entry)
+    return python
