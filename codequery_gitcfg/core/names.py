@@ -5,3 +5,6 @@ from __future__ import annotations
 CONFIG_DIR = ".code-query"
 CONFIG_NAME = "config.json"
 CONFIG_PATH = CONFIG_DIR + "/" + CONFIG_NAME  # "/" on every system, as git writes paths
+# Our temp files' names (store.atomic writes them, the memo's sweep and install's exclude line
+# know them by these).
+TMP_PREFIX, TMP_SUFFIX = ".cqcfg-", ".tmp"

@@ -14,6 +14,7 @@ from typing import List, Mapping, Optional, Sequence
 
 from ..core.errors import ConfigError, escape
 from ..core.migrate import ALIASES
+from ..core.names import TMP_PREFIX, TMP_SUFFIX
 from ..core.version import __version__
 from ..store import memo
 from ..store.atomic import write_atomic
@@ -292,7 +293,7 @@ def _put(found: HookFile, script: bytes) -> None:
         raise
 
 
-EXCLUDE_LINE = ".cqcfg-*.tmp"
+EXCLUDE_LINE = f"{TMP_PREFIX}*{TMP_SUFFIX}"
 _EXCLUDE_NOTE = "# codequery-gitcfg: temp files of a write that was killed (removed by the next write)"
 
 

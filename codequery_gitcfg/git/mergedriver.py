@@ -35,6 +35,7 @@ from ..core.document import CONFIG_PATH, Document
 from ..core.errors import ConfigError, GitError, Problem, escape
 from ..core.merge3 import base_side, merge3
 from ..core.migrate import detect_version, kept_aliases, legacy_markers, migrate, to_file
+from ..core.names import TMP_PREFIX, TMP_SUFFIX
 from ..store import files, memo
 from . import layout
 
@@ -47,8 +48,6 @@ SKIP_WORDS = frozenset({"true", "1", "yes", "on"})
 FAVOR_VAR = "CODEQUERY_GITCFG_FAVOR"  # ours | theirs: git's -X, which git passes to no driver
 FAVOURS = ("ours", "theirs")
 DIFF3_STYLES = ("diff3", "zdiff3")  # merge.conflictStyle values with a base section
-# Our temp files' names (store.atomic's, which the memo's sweep removes once stale).
-_TMP_PREFIX, _TMP_SUFFIX = memo.TMP_PREFIX, memo.TMP_SUFFIX
 
 
 class _Side(NamedTuple):
@@ -186,7 +185,7 @@ def _replace(path: str, data: bytes, environ: Mapping[str, str]) -> None:
         mode = os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
         mode = 0o666 & ~_umask()
-    tmp = os.path.join(_temp_folder(folder, environ), f"{_TMP_PREFIX}merge-{name}.{os.getpid()}{_TMP_SUFFIX}")
+    tmp = os.path.join(_temp_folder(folder, environ), f"{TMP_PREFIX}merge-{name}.{os.getpid()}{TMP_SUFFIX}")
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(tmp, flags, 0o600)
     try:

@@ -9,10 +9,8 @@ import tempfile
 import threading
 from typing import Optional
 
+from ..core.names import TMP_PREFIX, TMP_SUFFIX
 from .owner import chown_fd, owner_for
-
-TMP_PREFIX = ".cqcfg-"
-TMP_SUFFIX = ".tmp"
 
 _umask_lock = threading.Lock()
 

@@ -45,6 +45,7 @@ import stat
 import sys
 
 from ..core.jsonvalue import plain
+from ..core.names import TMP_PREFIX, TMP_SUFFIX
 from ..core.version import __version__
 from .owner import makedirs
 
@@ -247,9 +248,7 @@ def remove_hook_rules(path: str) -> None:
         pass
 
 
-# store.atomic's temp names (not imported from there: a hit never writes). A killed writer
-# leaves its temp file behind; one older than this is nobody's any more.
-TMP_PREFIX, TMP_SUFFIX = ".cqcfg-", ".tmp"
+# A killed writer leaves its temp file behind; one older than this is nobody's any more.
 STALE_SECONDS = 60.0
 
 
