@@ -12,7 +12,7 @@ import stat
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Mapping, Optional, Tuple
+    from typing import Dict, Mapping, Optional, Tuple, Union
 
 REPO_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_INDEX_FILE")
 DISCOVERY_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_COMMON_DIR", "GIT_CEILING_DIRECTORIES",
@@ -137,14 +137,19 @@ def _section(rest: str) -> Optional[str]:
         if end >= len(rest) or rest[end] != '"':
             return None
         end += 1
+        start = end
         while end < len(rest) and rest[end] != '"':
             end += 2 if rest[end] == "\\" else 1
         if end >= len(rest):
             return None
+        if name == "color" and rest[start:end].replace("\\", "") == "advice":
+            return None  # color.advice.*: colours git parses while it starts
         end += 1
         found = _OTHER
     after = rest[end + 1:].lstrip(" \t") if end < len(rest) and rest[end] == "]" else None
     if after is None or (after and after[0] not in "#;"):
+        return None
+    if found.startswith("color.advice"):
         return None
     return found if "." not in found else _OTHER
 
@@ -174,9 +179,32 @@ def _value(text: str) -> str | bool:
     return True if '"' in out or "\\" in text[:i] else "".join(out).strip(" \t")
 
 
+# The sections git parses while it starts (git_default_config), where one bad value makes
+# every git command fail: there the fast path answers only for values it can judge as git
+# does; a key listed as None, or any key of core not listed, is git's to judge.
+_BOOL, _STRING, _PATH = "bool", "string", "path"
+_STARTUP: Dict[str, Dict[str, Union[str, Tuple[str, ...], None]]] = {
+    "core": {"filemode": _BOOL, "symlinks": _BOOL, "ignorecase": _BOOL, "precomposeunicode": _BOOL,
+             "trustctime": _BOOL, "quotepath": _BOOL, "logallrefupdates": ("always",), "autocrlf": ("input",),
+             "sharedrepository": ("umask", "group", "all", "world", "everybody"), "editor": _STRING,
+             "excludesfile": _PATH, "attributesfile": _PATH, "hookspath": _PATH},
+    "user": {"name": _STRING, "email": _STRING, "useconfigonly": _BOOL},
+    "author": {"name": _STRING, "email": _STRING},
+    "committer": {"name": _STRING, "email": _STRING},
+    "i18n": {"commitencoding": _STRING, "logoutputencoding": _STRING},
+    "push": {"default": ("nothing", "matching", "simple", "upstream", "tracking", "current")},
+    "branch": {"autosetupmerge": None, "autosetuprebase": None},
+    "mailmap": {"file": _PATH, "blob": _STRING},
+    "attr": {"tree": _STRING},
+    "color": {"pager": _BOOL, "advice": None},
+}
+_TRUE = ("true", "yes", "on")
+_ALL_BOOL = ("sparse", "advice")  # sections whose every key git reads as a boolean
+
+
 def _plain_setting(section: str, key: str, value: str | bool | None) -> bool:
-    """Whether one setting leaves git's plain layout as it is (``value``: see ``_value``;
-    None for a key without ``=``, git's true)."""
+    """Whether one setting leaves git's plain layout as it is and git starts with it
+    (``value``: see ``_value``; None for a key without ``=``, git's true)."""
     if section == "core":
         if key == "worktree":
             return False
@@ -188,7 +216,38 @@ def _plain_setting(section: str, key: str, value: str | bool | None) -> bool:
         # An extension git does not know makes it refuse the repository; the object format is
         # read by ``object_format``.
         return key == "objectformat"
-    return True
+    elif section == "pack":
+        return False
+    elif section in _ALL_BOOL:
+        return _git_bool(value)
+    keys = _STARTUP.get(section)
+    if keys is None:
+        return True
+    if key not in keys:
+        return section != "core"
+    kind = keys[key]
+    if kind is None:
+        return False
+    if kind == _BOOL:
+        return _git_bool(value)
+    if value is None or (kind == _PATH and (value is True or str(value).startswith("~"))):
+        return False
+    if not isinstance(kind, tuple):
+        return True
+    # One of the words git compares exactly, or (but for push.default) a boolean.
+    return isinstance(value, str) and (value in kind or (section != "push" and _git_bool(value)))
+
+
+def _git_bool(value: str | bool | None) -> bool:
+    """Whether git reads ``value`` as a boolean: its words, or a small decimal integer (the
+    integers git also takes, octal, hex, with a unit, are left to git)."""
+    if value is None:
+        return True
+    if not isinstance(value, str):
+        return False
+    digits = value[1:] if value.startswith("-") else value
+    return value.lower() in _TRUE + _FALSE or digits == "0" or (
+        digits.isdigit() and digits.isascii() and digits[0] != "0" and len(digits) <= 9)
 
 
 def plain_layout(probe: str, environ: Mapping[str, str]) -> Optional[Tuple[str, str]]:

@@ -99,6 +99,10 @@ KEPT = [
     "[core \"worktree\"]\n\tbare = true\n",
     "[Core]\n\tBare = FALSE\n",
     "[core]\r\n\tfilemode = true\r\n",
+    "[core]\n\tfilemode = -1\n\tsymlinks = 2\n\tlogallrefupdates = always\n\tautocrlf = input\n",
+    "[core]\n\teditor = vim\n\thooksPath = .husky\n\texcludesfile = /x/ignore\n",
+    "[push]\n\tdefault = simple\n\tautoSetupRemote = anything\n[pull]\n\trebase = anything\n",
+    "[color]\n\tui = auto\n\tpager = no\n[color \"diff\"]\n\tmeta = bogus\n[init]\n\tdefaultBranch\n",
 ]
 
 
@@ -123,6 +127,20 @@ UNUSUAL = [
     "[core]\n\tbare # comment\n",
     "[core.]\n\tworktree = /x\n",
     "[core]\x0b\n",
+    # git parses these while it starts and refuses to run on a bad one (git_default_config)
+    "[core]\n\tfilemode = \"false \"\n",
+    "[core]\n\tfilemode = 08\n",
+    "[core]\n\tlogallrefupdates = sometimes\n",
+    "[core]\n\teditor\n",
+    "[core]\n\texcludesfile = ~nosuchuser/x\n",
+    "[user]\n\tname\n",
+    "[user]\n\tuseconfigonly = maybe\n",
+    "[push]\n\tdefault = bogus\n",
+    "[advice]\n\tstatusHints = bogus\n",
+    "[color \"advice\"]\n\thint = bogus\n",
+    "[color.advice]\n\thint = bogus\n",
+    "[color]\n\tpager = bogus\n",
+    "[pack]\n\tcompression = bogus\n",
 ]
 
 
@@ -148,12 +166,16 @@ def test_a_global_config_git_reads_as_bare_is_git_s_to_answer(plain: Tuple[Path,
 # -- generated configs: whenever the fast path answers, git agrees ---------------------------------
 SECTIONS = ["[core]", "[Core]", "[CORE]", "[core \"x\"]", "[user]", "[core.sub]", "[include]", "[includeIf \"onbranch:m\"]",
             "[extensions]", "[alias]", "[core]\t", " [core]", "[core] # c", "[core];c", "[url \"a]b\"]", "[core ]",
-            "[core \"\"]", "[]", "[core"]
+            "[core \"\"]", "[]", "[core", "[push]", "[advice]", "[color]", "[color \"advice\"]", "[color.advice]",
+            "[i18n]", "[branch]", "[pack]", "[sparse]", "[author]", "[pull]"]
 KEYS = ["worktree", "WorkTree", "bare", "Bare", "filemode", "repositoryformatversion", "objectformat", "path",
-        "name", "lg", "x-y", "1bad", "bare2", "core.bare"]
+        "name", "lg", "x-y", "1bad", "bare2", "core.bare", "email", "default", "pager", "editor", "excludesfile",
+        "hooksPath", "logallrefupdates", "autocrlf", "statushints", "useconfigonly", "sharedrepository", "hint",
+        "compression", "autosetuprebase", "commitencoding", "symlinks"]
 VALUES = ["", "true", "false", "yes", "no", "on", "off", "0", "1", "2", "00", "tRuE", "FALSE", "\"true\"",
           "\"false\"", "\"\"", "\"false \"", "{x}", "\"{x}\"", "{x} # c", "{x} ; c", "\"a # b\"", "a\\\\b", "a\\\"b",
-          "a\\q", "tr\\", "\"open", "sha1", "sha256", "1 # c", "false;c", "a\tb"]
+          "a\\q", "tr\\", "\"open", "sha1", "sha256", "1 # c", "false;c", "a\tb", "08", "-1", "2k", "99999999999", "~nosuchuser/x",
+          "~/x", "simple", "bogus", "input", "always", "umask", "group"]
 PREFIXES = ["", "\t", " ", "  \t"]
 SEPARATORS = [" = ", "=", " =", "= ", "\t=\t", ""]
 
@@ -188,6 +210,7 @@ def configs(draw: st.DrawFn) -> str:
 @given(extra=configs())
 @example(extra="[core] worktree = {x}\n")
 @example(extra="[core]bare=true\n")
+@example(extra="[core]\n[core]\nfilemode = \"false \"\n")  # git refuses to start: CI, round 2
 def test_whenever_the_fast_path_answers_git_agrees(plain: Tuple[Path, Path, str], extra: str) -> None:
     probe, elsewhere, config = plain
     (probe / ".git" / "config").write_text(config + extra.replace("{x}", str(elsewhere)))
