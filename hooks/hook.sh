@@ -236,24 +236,29 @@ CODEQUERY_GITCFG_INPUT
                 { [ -d "$gd/rebase-apply" ] && [ ! -e "$gd/rebase-apply/applying" ]; }; }; then
                 return 0
             fi
+            # A symlinked config is judged where its links lead, which only Python follows
+            # (in HEAD's tree): the answers below would be about the link's text.
+            if [ -L .code-query ] || [ -L "$config" ]; then
+                :
             # Each commit git's sequencer makes itself (of a cherry-pick or revert range)
             # costs no git call when its original leaves the config alone (unchanged_by_pick).
-            if [ "$hook" = post-commit ] && unchanged_by_pick; then
+            elif [ "$hook" = post-commit ] && unchanged_by_pick; then
                 return 0
-            fi
-            # Did this commit change the config, and to which blob? One git call; a first
-            # commit has no parent: git fails and Python decides. A blob the memo knows as
-            # valid passes without Python: what the merge driver made of each commit of a
-            # cherry-pick or revert range, what pre-commit passed (see known_valid).
-            change=$(git diff-tree -r --no-renames HEAD^ HEAD -- "$config" 2>/dev/null) || change=unknown
-            [ -n "$change" ] || return 0
-            case $change in
-                *"$nl"*) ;;  # more than the config itself: Python decides
-                :*" D	$config") return 0 ;;  # deleted: nothing to name
-                :*"	$config")
-                    blob=${change#:* * * }
-                    known_valid "${blob%% *}" && return 0 ;;
-            esac ;;
+            else
+                # Did this commit change the config, and to which blob? One git call; a first
+                # commit has no parent: git fails and Python decides. A blob the memo knows as
+                # valid passes without Python: what the merge driver made of each commit of a
+                # cherry-pick or revert range, what pre-commit passed (see known_valid).
+                change=$(git diff-tree -r --no-renames HEAD^ HEAD -- "$config" 2>/dev/null) || change=unknown
+                [ -n "$change" ] || return 0
+                case $change in
+                    *"$nl"*) ;;  # more than the config itself: Python decides
+                    :*" D	$config") return 0 ;;  # deleted: nothing to name
+                    :*"	$config")
+                        blob=${change#:* * * }
+                        known_valid "${blob%% *}" && return 0 ;;
+                esac
+            fi ;;
         post-checkout)
             [ "$3" = 1 ] || return 0
             git diff --quiet "$1" "$2" -- "$config" 2>/dev/null && return 0 ;;

@@ -208,16 +208,17 @@ def _environment_lines(environ: Mapping[str, str], report: Report) -> None:
 def _uncommitted_migration(worktree: Worktree, doc: Document, environ: Mapping[str, str]) -> Optional[str]:
     """What to say when HEAD holds a legacy config and the working tree the migrated one:
     a pull's post-merge migrated it and nobody committed the result."""
-    commit = repo.committed(worktree, CONFIG, environ)
-    if commit is None:
+    blob = repo.blob_at(worktree, "HEAD", CONFIG, environ)
+    if blob is None:
         return None
     try:
-        head = Document.parse(repo.read_blob(worktree, commit.blob, environ), f"HEAD:{CONFIG}")
+        head = Document.parse(repo.read_blob(worktree, blob, environ), f"HEAD:{CONFIG}")
     except (ConfigError, OSError):
         return None
     if not legacy_markers(head.data) or head.raw == doc.raw:
         return None
-    return (f"{CONFIG} is migrated in the working tree but not committed (HEAD {commit.short} holds the legacy "
+    short = repo.head_name(worktree, environ)[0]
+    return (f"{CONFIG} is migrated in the working tree but not committed (HEAD {short} holds the legacy "
             f"file; a pull's hook migrated it): commit it: `git commit -m \"Migrate the Code Query config\" -- "
             f"{CONFIG}`")
 

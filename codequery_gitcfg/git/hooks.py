@@ -10,7 +10,7 @@ tree and never fail. Heavy modules are imported only once the config is concerne
 from __future__ import annotations
 
 import os
-from typing import Callable, List, Mapping, NamedTuple, Optional, Sequence
+from typing import Callable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ..core import fmt, judge
 from ..core.document import CONFIG_DIR, CONFIG_PATH, Document
@@ -406,32 +406,70 @@ def after_commit(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:
     """After a commit git made without pre-commit (cherry-pick, revert, a rebase's picks, am):
     say what it carries. A commit pre-commit passed is in the memo, and costs nothing more."""
     worktree = repo.hook_worktree(cwd, environ)
-    commit = repo.committed(worktree, CONFIG, environ)
-    memo_path = _memo_path(worktree)
-    if commit is None or memo.passed(memo_path, commit.blob):
+    later = "(or a new commit, once a cherry-pick, revert, rebase or am is done)"
+    try:
+        found = _committed_config(worktree, environ)
+    except ConfigError as exc:
+        say(f"warning: {_head_title(worktree, environ)} carries a {CONFIG} that cannot be read; "
+            "git ran no pre-commit check for it:")
+        say_problems(exc.problems, None)
+        say(f"fix the links, then `git commit --amend` {later}")
         return 0
-    raw = repo.read_blob(worktree, commit.blob, environ)
-    name = f"commit {commit.short} ({commit.subject})"  # say() escapes it
-    fix = f"`git commit --amend -- {CONFIG}` (or a new commit, once a cherry-pick, revert, rebase or am is done)"
+    memo_path = _memo_path(worktree)
+    if found is None or memo.passed(memo_path, found[1]):
+        return 0
+    relpath, blob = found
+    raw = repo.read_blob(worktree, blob, environ)
+    name = _head_title(worktree, environ)
+    fix = f"`git commit --amend -- {relpath}` {later}"
+    carried = CONFIG if relpath == CONFIG else f"{CONFIG} (a symlink to {relpath})"
     verdict: Optional[judge.Verdict] = None
     try:
-        doc = Document.parse(raw, CONFIG)
+        doc = Document.parse(raw, relpath)
         verdict = judge.judge(doc.data, doc.text)
         problems = verdict.problems
     except ConfigError as exc:
         problems = list(exc.problems)
     if problems:
-        say(f"warning: {name} carries a {CONFIG} that is not valid; git ran no pre-commit check for it:")
-        say_problems(problems, CONFIG)
+        say(f"warning: {name} carries a {carried} that is not valid; git ran no pre-commit check for it:")
+        say_problems(problems, relpath)
         say(f"fix it (`codequery-gitcfg validate` checks it), then {fix}")
     elif verdict is not None and verdict.pending:
         if _rebasing(worktree):
             return 0  # post-rewrite migrates the rebased file once the rebase is done
-        say(f"warning: {name} carries a {CONFIG} in an old schema (legacy keys: {', '.join(verdict.markers)})")
+        say(f"warning: {name} carries a {carried} in an old schema (legacy keys: {', '.join(verdict.markers)})")
         say(f"migrate it with `codequery-gitcfg migrate`, then {fix}")
     else:
-        memo.remember(memo_path, commit.blob)
+        memo.remember(memo_path, blob)
     return 0
+
+
+def _head_title(worktree: Worktree, environ: Mapping[str, str]) -> str:
+    short, subject = repo.head_name(worktree, environ)
+    return f"commit {short} ({subject})"  # say() escapes it
+
+
+def _committed_config(worktree: Worktree, environ: Mapping[str, str]) -> Optional[Tuple[str, str]]:
+    """(path, blob) of what HEAD carries as the config, as ``_staged_config`` finds it in the
+    index: the file the symlinks HEAD carries lead to (judged whenever it or a link on the
+    way changes), or CONFIG itself when there is no link; None: nothing to judge."""
+    root = worktree.root
+    if not (os.path.islink(os.path.join(root, CONFIG_DIR)) or os.path.islink(os.path.join(root, CONFIG))):
+        blob = repo.blob_at(worktree, "HEAD", CONFIG, environ)
+        return None if blob is None else (CONFIG, blob)
+    target, links = repo.committed_path(worktree, CONFIG, environ, rev="HEAD")
+    if not repo.head_changes(worktree, [CONFIG, *links, *([target] if target else [])], environ):
+        return None
+    if target is None:
+        raise OutsideWorktreeError([Problem("", f"the symlinks it carries for {CONFIG} ({', '.join(links)}) "
+                                                "lead outside the worktree or loop")])
+    entry = repo.tree_entries(worktree, "HEAD", [target], environ).get(target)
+    if entry is None or entry[0] not in ("100644", "100755"):
+        if entry is None and not links:
+            return None  # the config itself deleted
+        raise ConfigError([Problem("", f"{CONFIG} is a symlink to {target}, which the commit does not contain "
+                                       "as a file")])
+    return target, entry[1]
 
 
 def after_checkout(environ: Mapping[str, str], cwd: Optional[str] = None) -> int:

@@ -295,16 +295,32 @@ def index_entries(worktree: Worktree, relpaths: Sequence[str],
 MAX_LINKS = 40  # as the kernel's limit on symlinks in one path
 
 
-def committed_path(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Tuple[Optional[str], List[str]]:
-    """Where ``relpath`` leads in the index, following the symlinks the commit carries
-    (a committed ``.code-query`` or ``config.json`` link): the path of the file every
-    reader of a checkout opens, and the links on the way. The path is None when the
-    links leave the worktree or loop."""
+def tree_entries(worktree: Worktree, rev: str, relpaths: Sequence[str],
+                 environ: Mapping[str, str]) -> Dict[str, Tuple[str, str]]:
+    """(mode, blob) of each of ``relpaths`` that is not a folder in ``rev``'s tree."""
+    out = run_git(["ls-tree", "-z", "--full-tree", rev, "--", *[_literal(p) for p in relpaths]],
+                  cwd=worktree.root, environ=environ).stdout.decode("utf-8", "surrogateescape")
+    entries: Dict[str, Tuple[str, str]] = {}
+    for record in out.split("\0"):
+        meta, _, path = record.partition("\t")
+        fields = meta.split()
+        if path in relpaths and len(fields) == 3 and fields[1] != "tree":
+            entries[path] = (fields[0], fields[2])
+    return entries
+
+
+def committed_path(worktree: Worktree, relpath: str, environ: Mapping[str, str],
+                   rev: Optional[str] = None) -> Tuple[Optional[str], List[str]]:
+    """Where ``relpath`` leads in the index (or in ``rev``'s tree), following the symlinks
+    the commit carries (a committed ``.code-query`` or ``config.json`` link): the path of
+    the file every reader of a checkout opens, and the links on the way. The path is None
+    when the links leave the worktree or loop."""
     parts = relpath.split("/")
     links: List[str] = []
     while True:
         prefixes = ["/".join(parts[:i + 1]) for i in range(len(parts))]
-        entries = index_entries(worktree, prefixes, environ)
+        entries = (index_entries(worktree, prefixes, environ) if rev is None
+                   else tree_entries(worktree, rev, prefixes, environ))
         link = next((p for p in prefixes if entries.get(p, ("",))[0] == "120000"), None)
         if link is None:
             return "/".join(parts), links
@@ -323,22 +339,26 @@ def read_blob(worktree: Worktree, sha: str, environ: Mapping[str, str]) -> bytes
     return run_git(["cat-file", "blob", sha], cwd=worktree.root, environ=environ).stdout
 
 
-class Commit(NamedTuple):
-    blob: str  # the config's blob in the commit
-    short: str  # the commit's abbreviated name
-    subject: str
-
-
-def committed(worktree: Worktree, relpath: str, environ: Mapping[str, str]) -> Optional[Commit]:
-    """HEAD and the blob it holds at ``relpath``; None when it holds none (deleted, never added)."""
-    blob = run_git(["rev-parse", "--verify", "-q", f"HEAD:{relpath.replace(os.sep, '/')}"], cwd=worktree.root,
+def blob_at(worktree: Worktree, rev: str, relpath: str, environ: Mapping[str, str]) -> Optional[str]:
+    """The blob ``rev`` holds at ``relpath``; None when it holds none (deleted, never added)."""
+    blob = run_git(["rev-parse", "--verify", "-q", f"{rev}:{relpath.replace(os.sep, '/')}"], cwd=worktree.root,
                    environ=environ, check=False)
-    if blob.returncode != 0:
-        return None
+    return blob.stdout.decode("ascii").strip() if blob.returncode == 0 else None
+
+
+def head_name(worktree: Worktree, environ: Mapping[str, str]) -> Tuple[str, str]:
+    """HEAD's abbreviated name and subject."""
     out = run_git(["log", "-1", "--no-show-signature", "--format=%h%x00%s", "HEAD"], cwd=worktree.root,
                   environ=environ).stdout.decode("utf-8", "replace")
     short, _, subject = out.rstrip("\n").partition("\0")
-    return Commit(blob.stdout.decode("ascii").strip(), short, subject)
+    return short, subject
+
+
+def head_changes(worktree: Worktree, relpaths: Sequence[str], environ: Mapping[str, str]) -> bool:
+    """Whether HEAD changes any of ``relpaths`` against its first parent (a root commit: True)."""
+    proc = run_git(["diff-tree", "--quiet", "-r", "--no-renames", "HEAD^", "HEAD", "--",
+                    *[_literal(p) for p in relpaths]], cwd=worktree.root, environ=environ, check=False)
+    return proc.returncode != 0
 
 
 def stage_blob(worktree: Worktree, relpath: str, mode: str, data: bytes, environ: Mapping[str, str]) -> str:
