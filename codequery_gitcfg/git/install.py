@@ -337,7 +337,11 @@ def uninstall(worktree: Worktree, environ: Mapping[str, str]) -> int:
 # -- the merge driver: local git config and info/attributes, nothing committed -----------
 DRIVER_TITLE = "codequery-gitcfg: Code Query config, merged key by key"
 ATTRIBUTE = f"{CONFIG} merge={DRIVER_NAME}"
-_ENTRY = "import sys; from codequery_gitcfg.cli.hook import main; sys.exit(main())"
+# Ctrl-C while Python starts ends the driver at once, never in a traceback (as the hooks'
+# program does): SIGINT keeps its default action until the merge starts, which handles it.
+_ENTRY = ("import sys, _signal; _signal.signal(_signal.SIGINT, _signal.SIG_DFL); "
+          "from codequery_gitcfg.cli import quit_on_interrupt; from codequery_gitcfg.cli.hook import main; "
+          "quit_on_interrupt(); sys.exit(main())")
 
 
 def driver_command(python: str) -> str:

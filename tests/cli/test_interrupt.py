@@ -8,8 +8,10 @@ hook, which ends 0 whatever happens).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -18,9 +20,9 @@ from pathlib import Path
 from typing import Callable, List, Tuple
 
 import pytest
-from codequery_gitcfg.git.install import render
+from codequery_gitcfg.git.install import driver_command, render
 
-from support.repos import LEGACY_AUTO, git
+from support.repos import LEGACY_AUTO, VALID, git
 
 pytestmark = [pytest.mark.reliability,
               pytest.mark.skipif(not hasattr(signal, "SIGINT") or sys.platform == "win32", reason="POSIX signals")]
@@ -103,3 +105,18 @@ def test_ctrl_c_while_the_cli_starts_is_quiet(legacy_repo: Path, tmp_path: Path,
 def test_ctrl_c_while_a_hook_s_python_starts_is_quiet(legacy_repo: Path, hook: str, args: Tuple[str, ...]) -> None:
     # Python's site start-up (the environment's .pth files) included: the program runs it.
     assert_quiet(hook_command(hook, *args), legacy_repo)
+
+
+def test_ctrl_c_while_the_merge_driver_s_python_starts_is_quiet(repo: Path) -> None:
+    # The Python of the driver's command, exactly as install registers it with git, saying
+    # "ready" after the program's first statement, which takes Ctrl-C over.
+    python, *flags, program, name = shlex.split(driver_command(sys.executable).split(" %O", 1)[0])
+    assert (python, flags, name) == (sys.executable, ["-I", "-c"], "merge-driver")
+    first, _, rest = program.partition("; ")
+    assert first == "import sys, _signal" and rest.startswith("_signal.signal(_signal.SIGINT, _signal.SIG_DFL); ")
+    ready = "sys.stderr.write('ready\\n'); sys.stderr.flush(); "
+    takes_over, _, rest = rest.partition("; ")
+    for side, content in (("O", VALID), ("A", VALID), ("B", {**VALID, "dataset_name": "theirs"})):
+        (repo / side).write_text(json.dumps(content, indent=2) + "\n")
+    assert_quiet([python, *flags, f"{first}; {takes_over}; {ready}{rest}", name, "O", "A", "B", "7",
+                  ".code-query/config.json"], repo)

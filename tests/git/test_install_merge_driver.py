@@ -24,7 +24,9 @@ def test_install_registers_it_and_commits_nothing(repo: Path) -> None:
     assert local_config(repo) == ("merge.codequery-config.name codequery-gitcfg: Code Query config, merged key by key\n"
                                   f"merge.codequery-config.driver {driver_command(sys.executable)}\n")
     assert driver_command("/v/bin/python") == (
-        "'/v/bin/python' -I -c 'import sys; from codequery_gitcfg.cli.hook import main; sys.exit(main())' "
+        "'/v/bin/python' -I -c 'import sys, _signal; _signal.signal(_signal.SIGINT, _signal.SIG_DFL); "
+        "from codequery_gitcfg.cli import quit_on_interrupt; from codequery_gitcfg.cli.hook import main; "
+        "quit_on_interrupt(); sys.exit(main())' "
         "merge-driver %O %A %B %L %P; s=$?; [ $s -le 1 ] && exit $s; "
         "git merge-file -L ours -L base -L theirs --marker-size=%L %A %O %B")
     assert attributes.read_text() == ATTRIBUTE + "\n"
