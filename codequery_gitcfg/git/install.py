@@ -345,10 +345,13 @@ _ENTRY = ("import sys, _signal; _signal.signal(_signal.SIGINT, _signal.SIG_DFL);
 
 
 def driver_command(python: str) -> str:
-    """What git runs; if our Python cannot run at all (exit 2 and up), git's own text merge."""
+    """What git runs; if our Python cannot run at all (exit 2 and up), git's own text merge,
+    taking the side CODEQUERY_GITCFG_FAVOR names as the driver would."""
     python = python.replace(os.sep, "/")
     return (f"{_quote(python)} -I -c {_quote(_ENTRY)} {MERGE_DRIVER} %O %A %B %L %P; s=$?; "
-            "[ $s -le 1 ] && exit $s; git merge-file -L ours -L base -L theirs --marker-size=%L %A %O %B")
+            "[ $s -le 1 ] && exit $s; case ${CODEQUERY_GITCFG_FAVOR-} in [Oo][Uu][Rr][Ss]) f=--ours ;; "
+            "[Tt][Hh][Ee][Ii][Rr][Ss]) f=--theirs ;; *) f= ;; esac; "
+            "git merge-file $f -L ours -L base -L theirs --marker-size=%L %A %O %B")
 
 
 def attributes_path(worktree: Worktree) -> str:

@@ -1,9 +1,13 @@
 """install registers the merge driver (local git config + info/attributes), uninstall removes it, doctor reports it."""
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 from pathlib import Path
+from typing import Optional
 
+import pytest
 from codequery_gitcfg.git.install import driver_command
 
 from support.hooks import CONFIG, cli, install, status
@@ -27,8 +31,9 @@ def test_install_registers_it_and_commits_nothing(repo: Path) -> None:
         "'/v/bin/python' -I -c 'import sys, _signal; _signal.signal(_signal.SIGINT, _signal.SIG_DFL); "
         "from codequery_gitcfg.cli import quit_on_interrupt; from codequery_gitcfg.cli.hook import main; "
         "quit_on_interrupt(); sys.exit(main())' "
-        "merge-driver %O %A %B %L %P; s=$?; [ $s -le 1 ] && exit $s; "
-        "git merge-file -L ours -L base -L theirs --marker-size=%L %A %O %B")
+        "merge-driver %O %A %B %L %P; s=$?; [ $s -le 1 ] && exit $s; case ${CODEQUERY_GITCFG_FAVOR-} in "
+        "[Oo][Uu][Rr][Ss]) f=--ours ;; [Tt][Hh][Ee][Ii][Rr][Ss]) f=--theirs ;; *) f= ;; esac; "
+        "git merge-file $f -L ours -L base -L theirs --marker-size=%L %A %O %B")
     assert attributes.read_text() == ATTRIBUTE + "\n"
     assert git(repo, "check-attr", "merge", "--", CONFIG).stdout == f"{CONFIG}: merge: codequery-config\n"
     assert status(repo) == ""
@@ -119,3 +124,32 @@ def test_with_its_python_gone_git_s_text_merge_still_runs(repo: Path) -> None:
     proc = git(repo, "merge", "-q", "--no-edit", "feature")
     assert "/gone/python" in proc.stderr
     assert (repo / CONFIG).read_text() == "".join(lines).replace('"auto"', '"manual"').replace('"proj"', '"project"')
+
+
+@pytest.mark.parametrize("favour, model", [("theirs", "haiku"), ("OURS", "opus"), ("", None)])
+def test_with_its_python_gone_git_s_text_merge_takes_the_favoured_side(repo: Path, favour: str,
+                                                                        model: Optional[str]) -> None:
+    from codequery_gitcfg.git import install as installer
+    from codequery_gitcfg.git.repo import worktree_by_gitpython
+
+    worktree = worktree_by_gitpython(str(repo))
+    assert worktree is not None
+    assert installer.install_driver(worktree, "/gone/python", {}) == 0
+    text = '{\n  "dataset_name": "proj",\n  "model": "sonnet"\n}\n'
+    (repo / ".code-query").mkdir()
+    (repo / CONFIG).write_text(text)
+    git(repo, "add", CONFIG)
+    git(repo, "commit", "-qm", "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / CONFIG).write_text(text.replace("sonnet", "haiku"))
+    git(repo, "commit", "-qam", "haiku")
+    git(repo, "checkout", "-q", "main")
+    (repo / CONFIG).write_text(text.replace("sonnet", "opus"))
+    git(repo, "commit", "-qam", "opus")
+    proc = subprocess.run(["git", "merge", "-q", "--no-edit", "feature"], cwd=repo, capture_output=True, text=True,
+                          env={**os.environ, "CODEQUERY_GITCFG_FAVOR": favour})
+    if model is None:
+        assert proc.returncode == 1 and "<<<<<<< ours" in (repo / CONFIG).read_text(), proc.stderr
+    else:
+        assert proc.returncode == 0, proc.stderr
+        assert (repo / CONFIG).read_text() == text.replace("sonnet", model)
